@@ -1,0 +1,16 @@
+//! Portico's core: the portal itself, free of HTTP and UI.
+//!
+//! - [`portal`]: the [`Portal`] handle that owns the database and the event bus; every
+//!   adapter (HTTP routes, server functions, workers) works through it.
+//! - [`storage`]: the database connection (SQLite or PostgreSQL), migrations, readiness.
+//! - [`events`]: the append-only event log and the in-process bus that publishes it.
+//! - [`demo`]: the demo data set seeded by `portico serve --demo`.
+//! - [`testing`]: fresh databases on both backends for the test suites.
+
+pub mod demo;
+pub mod events;
+pub mod portal;
+pub mod storage;
+pub mod testing;
+
+pub use portal::Portal;

@@ -1,0 +1,57 @@
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::events::{EventBus, Events};
+use crate::storage::{Database, StorageError};
+
+/// The portal: one cheap-to-clone handle on the database and the event bus.
+///
+/// Created once at start-up and cloned into the HTTP state and the UI context, so every
+/// entry point reaches the same services and no globals are needed.
+#[derive(Clone)]
+pub struct Portal {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Database,
+    bus: EventBus,
+    started_at: Instant,
+}
+
+impl Portal {
+    /// Opens the portal on the database at `url` (`sqlite:…` or `postgres:…`).
+    ///
+    /// Connections are made lazily: a database that is down at start-up makes the portal
+    /// not ready (see [`Database::readiness`]) rather than failing the process.
+    pub fn open(url: &str) -> Result<Self, StorageError> {
+        let db = Database::connect_lazy(url)?;
+        Ok(Self::with_database(db))
+    }
+
+    /// Wraps an already connected database.
+    pub fn with_database(db: Database) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                db,
+                bus: EventBus::new(),
+                started_at: Instant::now(),
+            }),
+        }
+    }
+
+    /// The database the portal stores everything in.
+    pub fn db(&self) -> &Database {
+        &self.inner.db
+    }
+
+    /// The event log and its live bus.
+    pub fn events(&self) -> Events {
+        Events::new(self.inner.db.clone(), self.inner.bus.clone())
+    }
+
+    /// How long this portal has been running.
+    pub fn uptime(&self) -> std::time::Duration {
+        self.inner.started_at.elapsed()
+    }
+}

@@ -1,0 +1,207 @@
+//! The event log on both backends: append, order, read-since, transactions, the bus.
+
+use portico_core::backend_tests;
+use portico_core::demo::{self, SeedOutcome};
+use portico_core::events::{EventError, NewEvent};
+use portico_core::testing::TestDb;
+use portico_core::Portal;
+use serde_json::json;
+
+backend_tests!(
+    recorded_events_come_back_in_order,
+    read_since_filters_by_topic_and_limits,
+    an_event_in_a_rolled_back_transaction_never_existed,
+    invalid_events_are_refused_and_nothing_is_written,
+    subscribers_receive_committed_events,
+    concurrent_appends_commit_in_id_order,
+    demo_data_is_seeded_once_and_never_into_a_used_database,
+    migrations_are_reported_applied,
+);
+
+fn portal(t: &TestDb) -> Portal {
+    Portal::with_database(t.db.clone())
+}
+
+async fn recorded_events_come_back_in_order(t: &TestDb) {
+    let events = portal(t).events();
+    assert_eq!(events.head().await.unwrap().last_id, None);
+    let first = events
+        .record(NewEvent::new("catalog", "entity.upserted", json!({"n": 1})))
+        .await
+        .unwrap();
+    let second = events
+        .record(NewEvent::new("deployments", "deployment.reported", json!({"n": 2})))
+        .await
+        .unwrap();
+    assert!(second.id > first.id);
+
+    let all = events.read_since(0, None, 100).await.unwrap();
+    assert_eq!(all, vec![first.clone(), second.clone()]);
+    assert_eq!(events.read_since(first.id, None, 100).await.unwrap(), vec![second.clone()]);
+    assert!(events.read_since(second.id, None, 100).await.unwrap().is_empty());
+
+    let head = events.head().await.unwrap();
+    assert_eq!((head.last_id, head.count), (Some(second.id), 2));
+}
+
+async fn read_since_filters_by_topic_and_limits(t: &TestDb) {
+    let events = portal(t).events();
+    for i in 0..5 {
+        let topic = if i % 2 == 0 { "health" } else { "catalog" };
+        events
+            .record(NewEvent::new(topic, "x.changed", json!({ "i": i })))
+            .await
+            .unwrap();
+    }
+    let health = events.read_since(0, Some("health"), 100).await.unwrap();
+    let seen: Vec<i64> = health.iter().map(|e| e.payload["i"].as_i64().unwrap()).collect();
+    assert_eq!(seen, vec![0, 2, 4]);
+
+    let page = events.read_since(0, None, 2).await.unwrap();
+    assert_eq!(page.len(), 2);
+    let rest = events.read_since(page[1].id, None, 100).await.unwrap();
+    assert_eq!(rest.len(), 3);
+    assert!(events.read_since(0, Some("nothing-here"), 100).await.unwrap().is_empty());
+}
+
+async fn an_event_in_a_rolled_back_transaction_never_existed(t: &TestDb) {
+    let portal = portal(t);
+    let events = portal.events();
+    let mut rx = events.subscribe();
+    let mut tx = portal.db().pool().begin().await.unwrap();
+    let appended = events
+        .append(&mut tx, &NewEvent::new("catalog", "entity.upserted", json!({})))
+        .await
+        .unwrap();
+    assert!(appended.id > 0);
+    tx.rollback().await.unwrap();
+
+    assert!(events.read_since(0, None, 100).await.unwrap().is_empty());
+    assert!(rx.try_recv().is_err(), "nothing is published before a commit");
+}
+
+async fn invalid_events_are_refused_and_nothing_is_written(t: &TestDb) {
+    let events = portal(t).events();
+    let err = events
+        .record(NewEvent::new("has space", "entity.upserted", json!({})))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, EventError::Invalid { field: "topic", .. }),
+        "{err:?}"
+    );
+    assert_eq!(events.head().await.unwrap().count, 0);
+}
+
+async fn subscribers_receive_committed_events(t: &TestDb) {
+    let events = portal(t).events();
+    let mut rx = events.subscribe();
+    let recorded = events
+        .record(NewEvent::new("health", "health.changed", json!({"status": "down"})))
+        .await
+        .unwrap();
+    let received = rx.recv().await.unwrap();
+    assert_eq!(*received, recorded);
+}
+
+async fn concurrent_appends_commit_in_id_order(t: &TestDb) {
+    // Many writers at once: whatever order they commit in, a reader that has seen id N
+    // must never later find an id below N appear.
+    let events = portal(t).events();
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let events = events.clone();
+            tokio::spawn(async move {
+                for i in 0..10 {
+                    events
+                        .record(NewEvent::new("catalog", "x", json!({ "w": w, "i": i })))
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut last_seen = 0;
+    let mut seen = 0;
+    while seen < 80 {
+        let batch = events.read_since(last_seen, None, 1000).await.unwrap();
+        for event in batch {
+            assert!(event.id > last_seen);
+            last_seen = event.id;
+            seen += 1;
+        }
+        tokio::task::yield_now().await;
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let all = events.read_since(0, None, 1000).await.unwrap();
+    assert_eq!(all.len(), 80);
+    assert!(all.windows(2).all(|w| w[0].id < w[1].id));
+}
+
+async fn demo_data_is_seeded_once_and_never_into_a_used_database(t: &TestDb) {
+    let portal = portal(t);
+    assert_eq!(demo::seed(&portal).await.unwrap(), SeedOutcome::Seeded);
+    assert_eq!(demo::seed(&portal).await.unwrap(), SeedOutcome::AlreadySeeded);
+    let seeded = portal.events().read_since(0, Some("portal"), 10).await.unwrap();
+    assert_eq!(seeded.len(), 1);
+    assert_eq!(seeded[0].event_type, "demo.seeded");
+
+    let used = TestDb::new(t.db.backend()).await.unwrap();
+    let used_portal = Portal::with_database(used.db.clone());
+    used_portal
+        .events()
+        .record(NewEvent::new("catalog", "entity.upserted", json!({})))
+        .await
+        .unwrap();
+    assert_eq!(demo::seed(&used_portal).await.unwrap(), SeedOutcome::NotEmpty);
+    assert_eq!(used_portal.events().head().await.unwrap().count, 1);
+    used.cleanup().await;
+}
+
+async fn migrations_are_reported_applied(t: &TestDb) {
+    let state = t.db.migration_state().await.unwrap();
+    assert!(!state.migrations.is_empty());
+    assert!(state.is_complete());
+    assert!(t.db.readiness().await.is_ready());
+}
+
+/// A database nobody migrated answers, but is not ready; migrating makes it ready.
+#[tokio::test]
+async fn an_unmigrated_database_is_not_ready_until_migrated() {
+    for backend in [
+        portico_core::storage::Backend::Sqlite,
+        portico_core::storage::Backend::Postgres,
+    ] {
+        let Some(t) = TestDb::new_unmigrated(backend).await else {
+            continue;
+        };
+        let readiness = t.db.readiness().await;
+        assert!(!readiness.is_ready());
+        assert!(
+            readiness.describe().starts_with("migrations not applied"),
+            "{}",
+            readiness.describe()
+        );
+        t.db.migrate().await.unwrap();
+        t.db.migrate().await.unwrap(); // a second run is a no-op
+        assert!(t.db.readiness().await.is_ready());
+        t.cleanup().await;
+    }
+}
+
+/// A database that cannot be reached is reported, with no credentials in the reason.
+#[tokio::test]
+async fn an_unreachable_database_is_reported_without_secrets() {
+    // Port 9 (discard) on loopback: nothing listens there.
+    let db = portico_core::storage::Database::connect_lazy(
+        "postgres://portico:hunter2@127.0.0.1:9/portico",
+    )
+    .unwrap();
+    let readiness = db.readiness().await;
+    assert!(!readiness.is_ready());
+    let reason = readiness.describe();
+    assert!(reason.starts_with("database unavailable"), "{reason}");
+    assert!(!reason.contains("hunter2"), "{reason}");
+}

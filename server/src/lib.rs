@@ -1,1 +1,20 @@
+//! The `portico` binary's library: the axum edge around `portico-core`.
+//!
+//! - [`cli`]: the command line (`serve`, `migrate`).
+//! - [`config`]: one typed [`Config`](config::Config) from `portico.toml`, `PORTICO_*`
+//!   variables and flags.
+//! - [`startup`]: binding, background migrations, graceful shutdown.
+//! - [`state`]: the [`AppState`](state::AppState) every handler receives.
+//! - [`error`]: the one mapping from core errors to HTTP responses.
+//! - [`operations`]: `/healthz`, `/readyz`, `/metrics`.
+//! - [`ui`]: the Leptos pages, their server functions, and the site's static files.
+//! - [`telemetry`]: logging set-up.
 
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod operations;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod ui;

@@ -1,0 +1,27 @@
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::components::layout::{Footer, Header};
+use crate::pages::{home::HomePage, not_found::NotFound, status::StatusPage};
+
+/// The application: the frame around every page, and the routes.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="portico" href="/pkg/portico.css" />
+        <Title formatter=|page: String| format!("{page} · Portico") />
+        <Router>
+            <Header />
+            <main id="main" class="main" tabindex="-1">
+                <Routes fallback=NotFound>
+                    <Route path=path!("") view=HomePage />
+                    <Route path=path!("status") view=StatusPage />
+                </Routes>
+            </main>
+            <Footer />
+        </Router>
+    }
+}

@@ -1,0 +1,4 @@
+//! Pieces shared by pages: the frame and small widgets.
+
+pub mod layout;
+pub mod theme_toggle;

@@ -1,0 +1,343 @@
+//! One typed configuration, loaded once at start.
+//!
+//! Each setting is read from, in rising precedence: its default, `portico.toml` (or the
+//! file named by `--config` / `PORTICO_CONFIG`), its environment variable, its flag.
+//! A value that does not parse stops start-up with the name of the setting it came from.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::cli::Cli;
+
+/// The configuration file read when none is named and it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "portico.toml";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/portico.db";
+pub const DEFAULT_SITE_ROOT: &str = "target/site";
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where `serve` listens.
+    pub addr: SocketAddr,
+    /// The database: `sqlite:…` (embedded, the default) or `postgres:…`.
+    pub database_url: DatabaseUrl,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// The directory holding the web UI's files (`pkg/` with the wasm bundle, favicon…).
+    pub site_root: PathBuf,
+    /// Seed the demo data set into an empty database at start.
+    pub demo: bool,
+}
+
+/// The database URL. It may hold a password: its `Debug` and `Display` hide it.
+#[derive(Clone)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Keep scheme, host and database (useful in logs), drop any credentials.
+        match (self.0.find("://"), self.0.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                write!(f, "{}***{}", &self.0[..scheme + 3], &self.0[at..])
+            }
+            _ => f.write_str(&self.0),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `portico.toml`: every key optional, unknown keys refused (a typo must not pass silently).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    addr: Option<String>,
+    database_url: Option<String>,
+    log_format: Option<String>,
+    site_root: Option<PathBuf>,
+    demo: Option<bool>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    ReadFile {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    ParseFile { path: String, message: String },
+    /// `setting` names where the value came from: a variable, a key of a file, a flag.
+    #[error("{setting}: {message}")]
+    Invalid { setting: String, message: String },
+}
+
+impl Config {
+    /// Loads the configuration for this process: file, environment, flags.
+    pub fn load(cli: &Cli) -> Result<Self, ConfigError> {
+        Self::load_from(cli, |name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::load`] with the environment given as a function (for tests).
+    pub fn load_from(cli: &Cli, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let (file, file_name) = read_file(cli, &env)?;
+        let key = |k: &str| format!("{file_name}: {k}");
+
+        let serve = cli.serve_args();
+        let addr = match serve.and_then(|s| s.addr) {
+            Some(addr) => addr,
+            None => pick(&env, "PORTICO_ADDR", file.addr, key("addr"), DEFAULT_ADDR, |v| {
+                v.parse::<SocketAddr>()
+                    .map_err(|_| "not a socket address (expected HOST:PORT, e.g. 127.0.0.1:3000)")
+            })?,
+        };
+        let database_url = match env("PORTICO_DATABASE_URL") {
+            Some(v) => parse_database_url("PORTICO_DATABASE_URL", v)?,
+            None => pick(
+                &env,
+                "DATABASE_URL",
+                file.database_url,
+                key("database_url"),
+                DEFAULT_DATABASE_URL,
+                |v| {
+                    portico_core::storage::Backend::from_url(v)
+                        .map(|_| DatabaseUrl(v.to_owned()))
+                        .map_err(|_| "unsupported database URL (expected sqlite:… or postgres:…)")
+                },
+            )?,
+        };
+        let log_format = match cli.log_format {
+            Some(format) => format,
+            None => pick(
+                &env,
+                "PORTICO_LOG_FORMAT",
+                file.log_format,
+                key("log_format"),
+                "text",
+                parse_log_format,
+            )?,
+        };
+        let site_root = match serve.and_then(|s| s.site_root.clone()) {
+            Some(dir) => dir,
+            None => env("LEPTOS_SITE_ROOT")
+                .map(PathBuf::from)
+                .or(file.site_root)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_SITE_ROOT)),
+        };
+        let demo = serve.is_some_and(|s| s.demo)
+            || match env("PORTICO_DEMO") {
+                Some(v) => parse_bool("PORTICO_DEMO", &v)?,
+                None => file.demo.unwrap_or(false),
+            };
+        Ok(Self {
+            addr,
+            database_url,
+            log_format,
+            site_root,
+            demo,
+        })
+    }
+}
+
+fn read_file(
+    cli: &Cli,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<(FileConfig, String), ConfigError> {
+    // A file that was named must exist; the default one is optional.
+    let (path, required) = match cli.config.clone().or_else(|| env("PORTICO_CONFIG").map(PathBuf::from)) {
+        Some(path) => (path, true),
+        None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+    };
+    let name = path.display().to_string();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((FileConfig::default(), name))
+        }
+        Err(source) => return Err(ConfigError::ReadFile { path: name, source }),
+    };
+    let file = parse_file(&path, &text)?;
+    Ok((file, name))
+}
+
+fn parse_file(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::ParseFile {
+        path: path.display().to_string(),
+        message: e.message().to_owned(),
+    })
+}
+
+/// The value of a setting: its variable if set, else the file's key, else the default.
+fn pick<T>(
+    env: &impl Fn(&str) -> Option<String>,
+    variable: &str,
+    file_value: Option<String>,
+    file_key: String,
+    default: &str,
+    parse: impl Fn(&str) -> Result<T, &'static str>,
+) -> Result<T, ConfigError> {
+    let (value, setting) = match (env(variable), file_value) {
+        (Some(v), _) => (v, variable.to_owned()),
+        (None, Some(v)) => (v, file_key),
+        (None, None) => (default.to_owned(), "default".to_owned()),
+    };
+    parse(&value).map_err(|message| ConfigError::Invalid {
+        setting,
+        message: message.to_owned(),
+    })
+}
+
+fn parse_database_url(setting: &str, value: String) -> Result<DatabaseUrl, ConfigError> {
+    match portico_core::storage::Backend::from_url(&value) {
+        Ok(_) => Ok(DatabaseUrl(value)),
+        Err(_) => Err(ConfigError::Invalid {
+            setting: setting.to_owned(),
+            message: "unsupported database URL (expected sqlite:… or postgres:…)".to_owned(),
+        }),
+    }
+}
+
+fn parse_log_format(value: &str) -> Result<LogFormat, &'static str> {
+    match value {
+        "text" => Ok(LogFormat::Text),
+        "json" => Ok(LogFormat::Json),
+        _ => Err("expected text or json"),
+    }
+}
+
+fn parse_bool(setting: &str, value: &str) -> Result<bool, ConfigError> {
+    match value {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            setting: setting.to_owned(),
+            message: "expected true or false".to_owned(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::io::Write;
+
+    use clap::Parser;
+
+    use super::*;
+
+    fn load(args: &[&str], vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let cli = Cli::try_parse_from(std::iter::once("portico").chain(args.iter().copied()))
+            .expect("valid arguments");
+        let vars: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::load_from(&cli, |name| vars.get(name).cloned())
+    }
+
+    fn config_file(text: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        file
+    }
+
+    #[test]
+    fn defaults_need_no_configuration() {
+        let config = load(&["--config", "/nonexistent/ignored-when-default"], &[]);
+        assert!(matches!(config, Err(ConfigError::ReadFile { .. })), "a named file must exist");
+        let config = load(&[], &[]).unwrap();
+        assert_eq!(config.addr.to_string(), DEFAULT_ADDR);
+        assert_eq!(config.database_url.expose(), DEFAULT_DATABASE_URL);
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.site_root, PathBuf::from(DEFAULT_SITE_ROOT));
+        assert!(!config.demo);
+    }
+
+    #[test]
+    fn flags_override_variables_which_override_the_file() {
+        let file = config_file(
+            "addr = \"127.0.0.1:4000\"\ndatabase_url = \"sqlite:file.db\"\nlog_format = \"json\"\ndemo = true\n",
+        );
+        let path = file.path().to_str().unwrap();
+
+        let from_file = load(&["--config", path], &[]).unwrap();
+        assert_eq!(from_file.addr.port(), 4000);
+        assert_eq!(from_file.database_url.expose(), "sqlite:file.db");
+        assert_eq!(from_file.log_format, LogFormat::Json);
+        assert!(from_file.demo);
+
+        let from_env = load(
+            &["--config", path],
+            &[("PORTICO_ADDR", "127.0.0.1:5000"), ("DATABASE_URL", "postgres://u@h/db")],
+        )
+        .unwrap();
+        assert_eq!(from_env.addr.port(), 5000);
+        assert_eq!(from_env.database_url.expose(), "postgres://u@h/db");
+
+        let from_flag = load(
+            &["--config", path, "serve", "--addr", "127.0.0.1:6000", "--site-root", "/srv/site"],
+            &[("PORTICO_ADDR", "127.0.0.1:5000"), ("LEPTOS_SITE_ROOT", "/elsewhere")],
+        )
+        .unwrap();
+        assert_eq!(from_flag.addr.port(), 6000);
+        assert_eq!(from_flag.site_root, PathBuf::from("/srv/site"));
+
+        let env_site = load(&[], &[("LEPTOS_SITE_ROOT", "/elsewhere")]).unwrap();
+        assert_eq!(env_site.site_root, PathBuf::from("/elsewhere"));
+    }
+
+    #[test]
+    fn bad_values_name_their_source() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("PORTICO_ADDR", "localhost")], "PORTICO_ADDR: not a socket address"),
+            (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL: unsupported database URL"),
+            (&[("PORTICO_DATABASE_URL", "redis://x")], "PORTICO_DATABASE_URL: unsupported"),
+            (&[("PORTICO_LOG_FORMAT", "xml")], "PORTICO_LOG_FORMAT: expected text or json"),
+            (&[("PORTICO_DEMO", "maybe")], "PORTICO_DEMO: expected true or false"),
+        ];
+        for (vars, expected) in cases {
+            let err = load(&[], vars).unwrap_err().to_string();
+            assert!(err.starts_with(expected), "{err:?} should start with {expected:?}");
+        }
+
+        let file = config_file("addr = \"nowhere\"\n");
+        let path = file.path().to_str().unwrap();
+        let err = load(&["--config", path], &[]).unwrap_err().to_string();
+        assert_eq!(err, format!("{path}: addr: not a socket address (expected HOST:PORT, e.g. 127.0.0.1:3000)"));
+
+        let file = config_file("adress = \"127.0.0.1:1\"\n");
+        let path = file.path().to_str().unwrap();
+        let err = load(&["--config", path], &[]).unwrap_err().to_string();
+        assert!(err.starts_with(&format!("{path}: unknown field `adress`")), "{err}");
+    }
+
+    #[test]
+    fn database_passwords_are_never_printed() {
+        let url = DatabaseUrl("postgres://portico:s3cret@db:5432/portico".into());
+        assert_eq!(url.to_string(), "postgres://***@db:5432/portico");
+        assert!(!format!("{url:?}").contains("s3cret"));
+    }
+}

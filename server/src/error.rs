@@ -1,0 +1,120 @@
+//! The one place core errors become HTTP responses.
+//!
+//! Bodies are JSON shaped like Backstage's: `{"error": {"name": "...", "message": "..."}}`,
+//! so Backstage clients read them. 5xx details go to the log, never to the client.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use portico_core::events::EventError;
+use portico_core::storage::StorageError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Nothing exists at this path or under this name.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request's input breaks a rule; the message names the field.
+    #[error("{0}")]
+    Input(String),
+    /// The database cannot be reached right now; retrying later may work.
+    #[error("storage unavailable")]
+    Unavailable(#[source] StorageError),
+    /// Anything else: a bug or an unexpected failure below.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    fn status_and_name(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::NotFound(_) => (StatusCode::NOT_FOUND, "NotFoundError"),
+            Self::Input(_) => (StatusCode::BAD_REQUEST, "InputError"),
+            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableError"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, name) = self.status_and_name();
+        let message = match &self {
+            Self::NotFound(m) | Self::Input(m) => m.clone(),
+            Self::Unavailable(e) => {
+                tracing::warn!(error = e as &dyn std::error::Error, "storage unavailable");
+                "The service is temporarily unavailable; try again shortly.".to_owned()
+            }
+            Self::Internal(e) => {
+                tracing::error!(error = &**e as &dyn std::error::Error, "internal error");
+                "An internal error occurred.".to_owned()
+            }
+        };
+        (status, Json(json!({ "error": { "name": name, "message": message } }))).into_response()
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match &e {
+            StorageError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+            ) => Self::Unavailable(e),
+            _ => Self::Internal(Box::new(e)),
+        }
+    }
+}
+
+impl From<EventError> for ApiError {
+    fn from(e: EventError) -> Self {
+        match e {
+            EventError::Invalid { .. } => Self::Input(e.to_string()),
+            EventError::Storage(e) => e.into(),
+            EventError::CorruptPayload { .. } => Self::Internal(Box::new(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(error: ApiError) -> (StatusCode, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn every_error_has_a_status_and_a_safe_body() {
+        let cases = [
+            (ApiError::NotFound("no route GET /api/x".into()), 404, "NotFoundError", "no route GET /api/x"),
+            (
+                EventError::Invalid { field: "topic", reason: "must not be empty" }.into(),
+                400,
+                "InputError",
+                "topic: must not be empty",
+            ),
+            (
+                StorageError::Database(sqlx::Error::PoolTimedOut).into(),
+                503,
+                "ServiceUnavailableError",
+                "The service is temporarily unavailable; try again shortly.",
+            ),
+            (
+                StorageError::Database(sqlx::Error::Protocol("secret detail".into())).into(),
+                500,
+                "InternalError",
+                "An internal error occurred.",
+            ),
+        ];
+        for (error, status, name, message) in cases {
+            let (actual, json) = body(error).await;
+            assert_eq!(actual.as_u16(), status);
+            assert_eq!(json["error"]["name"], name);
+            assert_eq!(json["error"]["message"], message);
+        }
+    }
+}

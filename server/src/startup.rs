@@ -1,0 +1,260 @@
+//! Start-up and shutdown: open the portal, bind, serve, prepare the database in the
+//! background, and stop cleanly on SIGTERM or Ctrl-C.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::any;
+use axum::Router;
+use leptos::config::{Env, LeptosOptions};
+use portico_core::demo::{self, SeedOutcome};
+use portico_core::storage::{Database, StorageError};
+use portico_core::Portal;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::{info, warn, Level};
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::operations::metrics::{self, Metrics};
+use crate::state::AppState;
+use crate::{operations, ui};
+
+/// The name wasm-bindgen's output is given (`pkg/portico.js`, `pkg/portico.wasm`);
+/// `.cargo/config.toml` bakes the same name into the app as `LEPTOS_OUTPUT_NAME`.
+const BUNDLE_NAME: &str = "portico";
+
+/// After a shutdown signal, how long in-flight requests get before the process exits
+/// anyway: under the 10 s orchestrators usually allow before SIGKILL.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
+/// Longest wait between two attempts to prepare an unreachable database.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the HTTP server failed")]
+    Serve(#[source] std::io::Error),
+}
+
+/// `portico serve`: runs until SIGTERM or Ctrl-C.
+pub async fn serve(config: Config) -> Result<(), StartupError> {
+    Server::bind(&config).await?.run(shutdown_signal()).await
+}
+
+/// `portico migrate`: applies the migrations once and reports.
+pub async fn migrate(config: &Config) -> Result<(), StartupError> {
+    let db = Database::connect_lazy(config.database_url.expose())?;
+    db.migrate().await?;
+    let state = db.migration_state().await?;
+    let latest = state.migrations.last().map_or(0, |m| m.version);
+    println!(
+        "{}: {} migrations applied, schema version {latest}",
+        config.database_url,
+        state.migrations.len()
+    );
+    db.close().await;
+    Ok(())
+}
+
+/// A bound, ready-to-run server.
+pub struct Server {
+    listener: TcpListener,
+    router: Router,
+    portal: Portal,
+    demo: bool,
+}
+
+impl Server {
+    /// Opens the portal (without waiting for the database) and binds the address.
+    pub async fn bind(config: &Config) -> Result<Self, StartupError> {
+        let portal = Portal::open(config.database_url.expose())?;
+        info!(database = %config.database_url, "portal opened");
+        check_site_root(&config.site_root);
+
+        let state = AppState {
+            portal: portal.clone(),
+            leptos: leptos_options(config),
+            metrics: Arc::new(Metrics::new()),
+        };
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: config.addr,
+                source,
+            })?;
+        Ok(Self {
+            listener,
+            router: router(state),
+            portal,
+            demo: config.demo,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn portal(&self) -> &Portal {
+        &self.portal
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish (for at
+    /// most [`SHUTDOWN_GRACE`]) and closes the database.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        let addr = self.local_addr();
+        let preparation = tokio::spawn(prepare_database(self.portal.clone(), self.demo));
+        info!("listening on http://{addr}");
+
+        let (stopping, mut stopped) = watch::channel(false);
+        let graceful = async move {
+            shutdown.await;
+            info!("shutting down: finishing in-flight requests");
+            let _ = stopping.send(true);
+        };
+        let deadline = async move {
+            let _ = stopped.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(graceful);
+        tokio::select! {
+            result = server => result.map_err(StartupError::Serve)?,
+            () = deadline => warn!("requests still running after {SHUTDOWN_GRACE:?}: exiting anyway"),
+        }
+
+        preparation.abort();
+        self.portal.db().close().await;
+        info!("stopped");
+        Ok(())
+    }
+}
+
+/// The whole HTTP surface, grouped by who calls it.
+fn router(state: AppState) -> Router {
+    Router::new()
+        // Orchestrators, probes and scrapers.
+        .merge(operations::router())
+        // JSON clients: an unknown API path is a JSON 404, never an HTML page.
+        .route("/api/{*path}", any(api_not_found))
+        // Browsers: pages, server functions, static files, the 404 page.
+        .merge(ui::router(&state))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .with_state(state)
+}
+
+async fn api_not_found(request: axum::extract::Request) -> ApiError {
+    ApiError::NotFound(format!(
+        "no route {} {}",
+        request.method(),
+        request.uri().path()
+    ))
+}
+
+fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(BUNDLE_NAME)
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.addr)
+        .env(Env::PROD)
+        .build()
+}
+
+/// Pages render without the bundle, but never become interactive: say so at start.
+fn check_site_root(site_root: &Path) {
+    let bundle = site_root.join("pkg").join(format!("{BUNDLE_NAME}.wasm"));
+    if !bundle.is_file() {
+        warn!(
+            site_root = %site_root.display(),
+            "the web UI bundle {} is missing: pages will not be interactive \
+             (run `make build`, or set LEPTOS_SITE_ROOT)",
+            bundle.display()
+        );
+    }
+}
+
+/// Migrates the database, then seeds the demo data if asked, retrying with backoff for
+/// as long as the database is unreachable. Until this is done `/readyz` says why not.
+async fn prepare_database(portal: Portal, seed_demo: bool) {
+    let mut delay = Duration::from_millis(250);
+    loop {
+        match prepare_once(&portal, seed_demo).await {
+            Ok(()) => return,
+            Err(e) => {
+                warn!(
+                    error = &*e as &dyn std::error::Error,
+                    retry_in = ?delay,
+                    "database not prepared yet"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_RETRY_DELAY);
+            }
+        }
+    }
+}
+
+async fn prepare_once(
+    portal: &Portal,
+    seed_demo: bool,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    portal.db().migrate().await?;
+    info!("database ready: migrations applied");
+    if seed_demo {
+        match demo::seed(portal).await? {
+            SeedOutcome::Seeded => info!("demo data seeded"),
+            SeedOutcome::AlreadySeeded => info!("demo data already present"),
+            SeedOutcome::NotEmpty => warn!("demo data not seeded: the database holds data of its own"),
+        }
+    }
+    Ok(())
+}
+
+/// Completes on SIGTERM (orchestrators) or Ctrl-C (terminals).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

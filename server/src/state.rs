@@ -1,0 +1,24 @@
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use portico_core::Portal;
+
+use crate::operations::metrics::Metrics;
+
+/// What every handler can reach: cheap to clone (handles and `Arc`s inside).
+#[derive(Clone)]
+pub struct AppState {
+    /// The portal: database, event log, services.
+    pub portal: Portal,
+    /// Where the UI's files are and what they are called, for Leptos' rendering.
+    pub leptos: LeptosOptions,
+    /// Request and pool metrics, served at `/metrics`.
+    pub metrics: Arc<Metrics>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}

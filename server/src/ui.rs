@@ -1,0 +1,43 @@
+//! The web UI: Leptos pages and server functions, and the site's static files.
+
+use std::convert::Infallible;
+
+use app::{shell, App};
+use axum::extract::Request;
+use axum::Router;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, render_app_to_stream_with_context, LeptosRoutes};
+use portico_core::Portal;
+use tower_http::services::ServeDir;
+
+use crate::state::AppState;
+
+/// Every page route and server function of the app, then the static files of the site;
+/// a path that is neither renders the app's 404 page (with status 404).
+pub fn router(state: &AppState) -> Router<AppState> {
+    let context = leptos_context(state.portal.clone());
+    let options = state.leptos.clone();
+    let render_shell = move || shell(options.clone());
+
+    let not_found = render_app_to_stream_with_context(context.clone(), render_shell.clone());
+    let not_found = tower::service_fn(move |request: Request| {
+        let render = not_found.clone();
+        async move { Ok::<_, Infallible>(render(request).await) }
+    });
+    // wasm-bindgen's output is gzipped at build time (`.gz` beside each file): served
+    // compressed to browsers that accept it, with no compression work per request.
+    let files = ServeDir::new(&*state.leptos.site_root)
+        .precompressed_gzip()
+        .call_fallback_on_method_not_allowed(true)
+        .fallback(not_found);
+
+    Router::new()
+        .leptos_routes_with_context(state, generate_route_list(App), context, render_shell)
+        .fallback_service(files)
+}
+
+/// What pages and server functions find in their context. The same function serves
+/// both, so they cannot drift apart.
+fn leptos_context(portal: Portal) -> impl Fn() + Clone + Send + Sync + 'static {
+    move || provide_context(portal.clone())
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Portico's foundation benchmarks: time to ready, idle memory, bundle size, page latency.
+
+Starts the release binary on a fresh SQLite database on a free loopback port, measures,
+stops it with SIGTERM (timing the exit), and prints a Markdown table for BENCHMARKS.md.
+Every request goes to 127.0.0.1 only, and every loop is bounded.
+"""
+
+import argparse
+import gzip
+import http.client
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bin", default="target/release/portico")
+    parser.add_argument("--site", default="target/site")
+    parser.add_argument("--requests", type=int, default=500)
+    args = parser.parse_args()
+
+    wasm = os.path.join(args.site, "pkg", "portico.wasm")
+    with open(wasm, "rb") as f:
+        raw = f.read()
+    gz = len(gzip.compress(raw, 9))
+
+    port = free_port()
+    data = tempfile.mkdtemp(prefix="portico-bench-")
+    env = dict(os.environ, DATABASE_URL=f"sqlite://{data}/portico.db", RUST_LOG="warn")
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [args.bin, "serve", "--addr", f"127.0.0.1:{port}", "--site-root", args.site], env=env
+    )
+    ready_after = None
+    deadline = started + 10
+    while time.perf_counter() < deadline:
+        try:
+            if get(port, "/readyz")[0] == 200:
+                ready_after = time.perf_counter() - started
+                break
+        except OSError:
+            pass
+        time.sleep(0.005)
+    if ready_after is None:
+        server.kill()
+        raise SystemExit("portico did not become ready within 10 s")
+
+    time.sleep(2)
+    idle_rss = rss_kib(server.pid)
+
+    for _ in range(20):  # warm-up
+        get(port, "/")
+    home = []
+    for _ in range(args.requests):
+        t = time.perf_counter()
+        status, _ = get(port, "/")
+        home.append((time.perf_counter() - t) * 1000)
+        assert status == 200
+    busy_rss = rss_kib(server.pid)
+
+    t = time.perf_counter()
+    server.send_signal(signal.SIGTERM)
+    code = server.wait(timeout=15)
+    exit_after = time.perf_counter() - t
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}")
+    print()
+    print("| what | measured |")
+    print("|---|---|")
+    print(f"| time from start to /readyz 200 (SQLite, new database) | {ready_after * 1000:.0f} ms |")
+    print(f"| idle RSS, 2 s after ready | {idle_rss / 1024:.1f} MiB |")
+    print(f"| RSS after {args.requests} page renders | {busy_rss / 1024:.1f} MiB |")
+    print(f"| wasm bundle | {len(raw) / 1024:.0f} KiB raw, {gz / 1024:.0f} KiB gzipped |")
+    print(
+        f"| GET / (server-rendered), sequential, n={args.requests} | "
+        f"p50 {statistics.median(home):.2f} ms, p99 {percentile(home, 99):.2f} ms |"
+    )
+    print(f"| exit after SIGTERM | {exit_after * 1000:.0f} ms (exit code {code}) |")
+
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 TOOLS_DIR ?= $(HOME)/.cache/portico/tools
+export TOOLS_DIR
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/"/, "", $$3); print $$3 }' Cargo.lock)
 WASM_BINDGEN := $(TOOLS_DIR)/wasm-bindgen-cli-$(WASM_BINDGEN_VERSION)/bin/wasm-bindgen
 WASM_OPT := tools/node_modules/.bin/wasm-opt
@@ -51,8 +52,11 @@ lint: tools
 unit: tools
 	PORTICO_REQUIRE_POSTGRES=1 tools/with-test-postgres.sh cargo test --workspace
 
+# Each run: a free port, a new SQLite database in a temporary directory, removed after.
 e2e: build end2end/node_modules/.installed $(CHROMIUM)
-	cd end2end && PORTICO_BIN=../target/release/portico PORTICO_SITE_ROOT=../$(SITE) ./node_modules/.bin/playwright test
+	data=$$(mktemp -d); trap 'rm -rf "$$data"' EXIT; \
+	cd end2end && PORTICO_E2E_PORT=$$(../tools/free-port.sh) PORTICO_E2E_DATA="$$data" \
+	  PORTICO_BIN=../target/release/portico PORTICO_SITE_ROOT=../$(SITE) ./node_modules/.bin/playwright test
 
 bench: build
 	python3 tools/bench.py --bin target/release/portico --site $(SITE)

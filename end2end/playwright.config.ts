@@ -3,9 +3,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-// Each run serves a fresh portico on its own port with a new SQLite database.
-const port = Number(process.env.PORTICO_E2E_PORT ?? 3917);
-const dataDir = mkdtempSync(join(tmpdir(), 'portico-e2e-'));
+// Each run serves a fresh portico on its own port with a new SQLite database
+// (`make e2e` picks both). Set in the environment so the worker processes, which load
+// this file again, agree with the main process.
+process.env.PORTICO_E2E_PORT ??= '3917';
+process.env.PORTICO_E2E_DATA ??= mkdtempSync(join(tmpdir(), 'portico-e2e-'));
+const port = Number(process.env.PORTICO_E2E_PORT);
+const dataDir = process.env.PORTICO_E2E_DATA;
 const bin = process.env.PORTICO_BIN ?? '../target/release/portico';
 const site = process.env.PORTICO_SITE_ROOT ?? '../target/site';
 

@@ -12,7 +12,7 @@ set -euo pipefail
 
 crate=$1 version=$2 binary=$3
 shift 3
-root="${PORTICO_TOOLS:-$HOME/.cache/portico/tools}/$crate-$version"
+root="${TOOLS_DIR:-$HOME/.cache/portico/tools}/$crate-$version"
 
 if [ -x "$root/bin/$binary" ]; then
   exit 0

@@ -29,7 +29,7 @@ pg_ctl="$(dirname "$initdb")/pg_ctl"
 [ -x "$pg_ctl" ] || pg_ctl=$(find_bin pg_ctl)
 
 dir=$(mktemp -d /tmp/portico-pg.XXXXXX)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$("$(dirname "$0")/free-port.sh")
 
 # initdb refuses to run as root: run the server as the postgres user then.
 as_owner() { "$@"; }

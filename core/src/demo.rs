@@ -26,7 +26,12 @@ pub enum SeedOutcome {
 /// Seeds the demo data set if the database is empty.
 pub async fn seed(portal: &Portal) -> Result<SeedOutcome, EventError> {
     let events = portal.events();
-    let mut tx = portal.db().pool().begin().await.map_err(StorageError::from)?;
+    let mut tx = portal
+        .db()
+        .pool()
+        .begin()
+        .await
+        .map_err(StorageError::from)?;
 
     let seeded_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)

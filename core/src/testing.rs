@@ -179,6 +179,9 @@ mod tests {
             with_database_name("postgres://u@h/postgres?host=/tmp", "t1"),
             "postgres://u@h/t1?host=/tmp"
         );
-        assert_eq!(with_database_name("postgres://u@h", "t1"), "postgres://u@h/t1");
+        assert_eq!(
+            with_database_name("postgres://u@h", "t1"),
+            "postgres://u@h/t1"
+        );
     }
 }

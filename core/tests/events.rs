@@ -30,15 +30,26 @@ async fn recorded_events_come_back_in_order(t: &TestDb) {
         .await
         .unwrap();
     let second = events
-        .record(NewEvent::new("deployments", "deployment.reported", json!({"n": 2})))
+        .record(NewEvent::new(
+            "deployments",
+            "deployment.reported",
+            json!({"n": 2}),
+        ))
         .await
         .unwrap();
     assert!(second.id > first.id);
 
     let all = events.read_since(0, None, 100).await.unwrap();
     assert_eq!(all, vec![first.clone(), second.clone()]);
-    assert_eq!(events.read_since(first.id, None, 100).await.unwrap(), vec![second.clone()]);
-    assert!(events.read_since(second.id, None, 100).await.unwrap().is_empty());
+    assert_eq!(
+        events.read_since(first.id, None, 100).await.unwrap(),
+        vec![second.clone()]
+    );
+    assert!(events
+        .read_since(second.id, None, 100)
+        .await
+        .unwrap()
+        .is_empty());
 
     let head = events.head().await.unwrap();
     assert_eq!((head.last_id, head.count), (Some(second.id), 2));
@@ -54,14 +65,21 @@ async fn read_since_filters_by_topic_and_limits(t: &TestDb) {
             .unwrap();
     }
     let health = events.read_since(0, Some("health"), 100).await.unwrap();
-    let seen: Vec<i64> = health.iter().map(|e| e.payload["i"].as_i64().unwrap()).collect();
+    let seen: Vec<i64> = health
+        .iter()
+        .map(|e| e.payload["i"].as_i64().unwrap())
+        .collect();
     assert_eq!(seen, vec![0, 2, 4]);
 
     let page = events.read_since(0, None, 2).await.unwrap();
     assert_eq!(page.len(), 2);
     let rest = events.read_since(page[1].id, None, 100).await.unwrap();
     assert_eq!(rest.len(), 3);
-    assert!(events.read_since(0, Some("nothing-here"), 100).await.unwrap().is_empty());
+    assert!(events
+        .read_since(0, Some("nothing-here"), 100)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn an_event_in_a_rolled_back_transaction_never_existed(t: &TestDb) {
@@ -70,14 +88,20 @@ async fn an_event_in_a_rolled_back_transaction_never_existed(t: &TestDb) {
     let mut rx = events.subscribe();
     let mut tx = portal.db().pool().begin().await.unwrap();
     let appended = events
-        .append(&mut tx, &NewEvent::new("catalog", "entity.upserted", json!({})))
+        .append(
+            &mut tx,
+            &NewEvent::new("catalog", "entity.upserted", json!({})),
+        )
         .await
         .unwrap();
     assert!(appended.id > 0);
     tx.rollback().await.unwrap();
 
     assert!(events.read_since(0, None, 100).await.unwrap().is_empty());
-    assert!(rx.try_recv().is_err(), "nothing is published before a commit");
+    assert!(
+        rx.try_recv().is_err(),
+        "nothing is published before a commit"
+    );
 }
 
 async fn invalid_events_are_refused_and_nothing_is_written(t: &TestDb) {
@@ -97,7 +121,11 @@ async fn subscribers_receive_committed_events(t: &TestDb) {
     let events = portal(t).events();
     let mut rx = events.subscribe();
     let recorded = events
-        .record(NewEvent::new("health", "health.changed", json!({"status": "down"})))
+        .record(NewEvent::new(
+            "health",
+            "health.changed",
+            json!({"status": "down"}),
+        ))
         .await
         .unwrap();
     let received = rx.recv().await.unwrap();
@@ -143,8 +171,15 @@ async fn concurrent_appends_commit_in_id_order(t: &TestDb) {
 async fn demo_data_is_seeded_once_and_never_into_a_used_database(t: &TestDb) {
     let portal = portal(t);
     assert_eq!(demo::seed(&portal).await.unwrap(), SeedOutcome::Seeded);
-    assert_eq!(demo::seed(&portal).await.unwrap(), SeedOutcome::AlreadySeeded);
-    let seeded = portal.events().read_since(0, Some("portal"), 10).await.unwrap();
+    assert_eq!(
+        demo::seed(&portal).await.unwrap(),
+        SeedOutcome::AlreadySeeded
+    );
+    let seeded = portal
+        .events()
+        .read_since(0, Some("portal"), 10)
+        .await
+        .unwrap();
     assert_eq!(seeded.len(), 1);
     assert_eq!(seeded[0].event_type, "demo.seeded");
 
@@ -155,7 +190,10 @@ async fn demo_data_is_seeded_once_and_never_into_a_used_database(t: &TestDb) {
         .record(NewEvent::new("catalog", "entity.upserted", json!({})))
         .await
         .unwrap();
-    assert_eq!(demo::seed(&used_portal).await.unwrap(), SeedOutcome::NotEmpty);
+    assert_eq!(
+        demo::seed(&used_portal).await.unwrap(),
+        SeedOutcome::NotEmpty
+    );
     assert_eq!(used_portal.events().head().await.unwrap().count, 1);
     used.cleanup().await;
 }

@@ -111,10 +111,18 @@ impl Config {
         let serve = cli.serve_args();
         let addr = match serve.and_then(|s| s.addr) {
             Some(addr) => addr,
-            None => pick(&env, "PORTICO_ADDR", file.addr, key("addr"), DEFAULT_ADDR, |v| {
-                v.parse::<SocketAddr>()
-                    .map_err(|_| "not a socket address (expected HOST:PORT, e.g. 127.0.0.1:3000)")
-            })?,
+            None => pick(
+                &env,
+                "PORTICO_ADDR",
+                file.addr,
+                key("addr"),
+                DEFAULT_ADDR,
+                |v| {
+                    v.parse::<SocketAddr>().map_err(|_| {
+                        "not a socket address (expected HOST:PORT, e.g. 127.0.0.1:3000)"
+                    })
+                },
+            )?,
         };
         let database_url = match env("PORTICO_DATABASE_URL") {
             Some(v) => parse_database_url("PORTICO_DATABASE_URL", v)?,
@@ -169,7 +177,11 @@ fn read_file(
     env: &impl Fn(&str) -> Option<String>,
 ) -> Result<(FileConfig, String), ConfigError> {
     // A file that was named must exist; the default one is optional.
-    let (path, required) = match cli.config.clone().or_else(|| env("PORTICO_CONFIG").map(PathBuf::from)) {
+    let (path, required) = match cli
+        .config
+        .clone()
+        .or_else(|| env("PORTICO_CONFIG").map(PathBuf::from))
+    {
         Some(path) => (path, true),
         None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
     };
@@ -253,8 +265,10 @@ mod tests {
     fn load(args: &[&str], vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         let cli = Cli::try_parse_from(std::iter::once("portico").chain(args.iter().copied()))
             .expect("valid arguments");
-        let vars: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::load_from(&cli, |name| vars.get(name).cloned())
     }
 
@@ -267,7 +281,10 @@ mod tests {
     #[test]
     fn defaults_need_no_configuration() {
         let config = load(&["--config", "/nonexistent/ignored-when-default"], &[]);
-        assert!(matches!(config, Err(ConfigError::ReadFile { .. })), "a named file must exist");
+        assert!(
+            matches!(config, Err(ConfigError::ReadFile { .. })),
+            "a named file must exist"
+        );
         let config = load(&[], &[]).unwrap();
         assert_eq!(config.addr.to_string(), DEFAULT_ADDR);
         assert_eq!(config.database_url.expose(), DEFAULT_DATABASE_URL);
@@ -291,15 +308,29 @@ mod tests {
 
         let from_env = load(
             &["--config", path],
-            &[("PORTICO_ADDR", "127.0.0.1:5000"), ("DATABASE_URL", "postgres://u@h/db")],
+            &[
+                ("PORTICO_ADDR", "127.0.0.1:5000"),
+                ("DATABASE_URL", "postgres://u@h/db"),
+            ],
         )
         .unwrap();
         assert_eq!(from_env.addr.port(), 5000);
         assert_eq!(from_env.database_url.expose(), "postgres://u@h/db");
 
         let from_flag = load(
-            &["--config", path, "serve", "--addr", "127.0.0.1:6000", "--site-root", "/srv/site"],
-            &[("PORTICO_ADDR", "127.0.0.1:5000"), ("LEPTOS_SITE_ROOT", "/elsewhere")],
+            &[
+                "--config",
+                path,
+                "serve",
+                "--addr",
+                "127.0.0.1:6000",
+                "--site-root",
+                "/srv/site",
+            ],
+            &[
+                ("PORTICO_ADDR", "127.0.0.1:5000"),
+                ("LEPTOS_SITE_ROOT", "/elsewhere"),
+            ],
         )
         .unwrap();
         assert_eq!(from_flag.addr.port(), 6000);
@@ -312,26 +343,50 @@ mod tests {
     #[test]
     fn bad_values_name_their_source() {
         let cases: &[(&[(&str, &str)], &str)] = &[
-            (&[("PORTICO_ADDR", "localhost")], "PORTICO_ADDR: not a socket address"),
-            (&[("DATABASE_URL", "mysql://x")], "DATABASE_URL: unsupported database URL"),
-            (&[("PORTICO_DATABASE_URL", "redis://x")], "PORTICO_DATABASE_URL: unsupported"),
-            (&[("PORTICO_LOG_FORMAT", "xml")], "PORTICO_LOG_FORMAT: expected text or json"),
-            (&[("PORTICO_DEMO", "maybe")], "PORTICO_DEMO: expected true or false"),
+            (
+                &[("PORTICO_ADDR", "localhost")],
+                "PORTICO_ADDR: not a socket address",
+            ),
+            (
+                &[("DATABASE_URL", "mysql://x")],
+                "DATABASE_URL: unsupported database URL",
+            ),
+            (
+                &[("PORTICO_DATABASE_URL", "redis://x")],
+                "PORTICO_DATABASE_URL: unsupported",
+            ),
+            (
+                &[("PORTICO_LOG_FORMAT", "xml")],
+                "PORTICO_LOG_FORMAT: expected text or json",
+            ),
+            (
+                &[("PORTICO_DEMO", "maybe")],
+                "PORTICO_DEMO: expected true or false",
+            ),
         ];
         for (vars, expected) in cases {
             let err = load(&[], vars).unwrap_err().to_string();
-            assert!(err.starts_with(expected), "{err:?} should start with {expected:?}");
+            assert!(
+                err.starts_with(expected),
+                "{err:?} should start with {expected:?}"
+            );
         }
 
         let file = config_file("addr = \"nowhere\"\n");
         let path = file.path().to_str().unwrap();
         let err = load(&["--config", path], &[]).unwrap_err().to_string();
-        assert_eq!(err, format!("{path}: addr: not a socket address (expected HOST:PORT, e.g. 127.0.0.1:3000)"));
+        assert_eq!(
+            err,
+            format!("{path}: addr: not a socket address (expected HOST:PORT, e.g. 127.0.0.1:3000)")
+        );
 
         let file = config_file("adress = \"127.0.0.1:1\"\n");
         let path = file.path().to_str().unwrap();
         let err = load(&["--config", path], &[]).unwrap_err().to_string();
-        assert!(err.starts_with(&format!("{path}: unknown field `adress`")), "{err}");
+        assert!(
+            err.starts_with(&format!("{path}: unknown field `adress`")),
+            "{err}"
+        );
     }
 
     #[test]

@@ -51,7 +51,11 @@ impl IntoResponse for ApiError {
                 "An internal error occurred.".to_owned()
             }
         };
-        (status, Json(json!({ "error": { "name": name, "message": message } }))).into_response()
+        (
+            status,
+            Json(json!({ "error": { "name": name, "message": message } })),
+        )
+            .into_response()
     }
 }
 
@@ -83,16 +87,27 @@ mod tests {
     async fn body(error: ApiError) -> (StatusCode, serde_json::Value) {
         let response = error.into_response();
         let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
         (status, serde_json::from_slice(&bytes).unwrap())
     }
 
     #[tokio::test]
     async fn every_error_has_a_status_and_a_safe_body() {
         let cases = [
-            (ApiError::NotFound("no route GET /api/x".into()), 404, "NotFoundError", "no route GET /api/x"),
             (
-                EventError::Invalid { field: "topic", reason: "must not be empty" }.into(),
+                ApiError::NotFound("no route GET /api/x".into()),
+                404,
+                "NotFoundError",
+                "no route GET /api/x",
+            ),
+            (
+                EventError::Invalid {
+                    field: "topic",
+                    reason: "must not be empty",
+                }
+                .into(),
                 400,
                 "InputError",
                 "topic: must not be empty",

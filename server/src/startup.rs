@@ -15,7 +15,7 @@ use portico_core::storage::{Database, StorageError};
 use portico_core::Portal;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::{info, warn, Level};
 
 use crate::config::Config;
@@ -89,12 +89,13 @@ impl Server {
             leptos: leptos_options(config),
             metrics: Arc::new(Metrics::new()),
         };
-        let listener = TcpListener::bind(config.addr)
-            .await
-            .map_err(|source| StartupError::Bind {
-                addr: config.addr,
-                source,
-            })?;
+        let listener =
+            TcpListener::bind(config.addr)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: config.addr,
+                    source,
+                })?;
         Ok(Self {
             listener,
             router: router(state),
@@ -155,11 +156,17 @@ fn router(state: AppState) -> Router {
         .route("/api/{*path}", any(api_not_found))
         // Browsers: pages, server functions, static files, the 404 page.
         .merge(ui::router(&state))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                // A 5xx is already in the response line, and its cause is logged where it
+                // happened; at ERROR, every probe of a not-ready instance would page someone.
+                .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
         .with_state(state)
 }
@@ -225,7 +232,9 @@ async fn prepare_once(
         match demo::seed(portal).await? {
             SeedOutcome::Seeded => info!("demo data seeded"),
             SeedOutcome::AlreadySeeded => info!("demo data already present"),
-            SeedOutcome::NotEmpty => warn!("demo data not seeded: the database holds data of its own"),
+            SeedOutcome::NotEmpty => {
+                warn!("demo data not seeded: the database holds data of its own")
+            }
         }
     }
     Ok(())

@@ -32,7 +32,10 @@ async fn a_new_server_becomes_ready_and_serves_pages() {
             .starts_with("text/html"));
         let html = home.text().await.unwrap();
         assert!(html.contains("Your developer portal"), "{backend}: {html}");
-        assert!(html.contains("/pkg/portico.wasm"), "the page loads the bundle");
+        assert!(
+            html.contains("/pkg/portico.wasm"),
+            "the page loads the bundle"
+        );
         assert!(html.contains(concat!("Portico v", env!("CARGO_PKG_VERSION"))));
 
         let status = server.get("/status").await;
@@ -76,7 +79,9 @@ async fn metrics_count_requests_by_route_and_status() {
     assert_eq!(response.status(), 200);
     let text = response.text().await.unwrap();
     assert!(
-        text.contains(r#"portico_http_requests_total{method="GET",route="/healthz",status="200"} 1"#),
+        text.contains(
+            r#"portico_http_requests_total{method="GET",route="/healthz",status="200"} 1"#
+        ),
         "{text}"
     );
     assert!(text.contains(r#"route="unmatched",status="404""#), "{text}");
@@ -98,7 +103,11 @@ async fn demo_data_is_seeded_at_start() {
         // Seeding follows migrations in the same background step: wait for it.
         let mut seeded = Vec::new();
         for _ in 0..100 {
-            seeded = portal.events().read_since(0, Some("portal"), 10).await.unwrap();
+            seeded = portal
+                .events()
+                .read_since(0, Some("portal"), 10)
+                .await
+                .unwrap();
             if !seeded.is_empty() {
                 break;
             }
@@ -138,10 +147,17 @@ async fn a_server_started_while_postgres_is_down_becomes_ready_when_it_comes_bac
     let down = server.wait_for_readyz(503).await;
     assert_eq!(down["status"], "unavailable");
     assert!(
-        down["reason"].as_str().unwrap().starts_with("database unavailable"),
+        down["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("database unavailable"),
         "{down}"
     );
-    assert_eq!(server.get("/healthz").await.status(), 200, "alive while not ready");
+    assert_eq!(
+        server.get("/healthz").await.status(),
+        200,
+        "alive while not ready"
+    );
 
     proxy.restore();
     server.wait_for_readyz(200).await;
@@ -161,9 +177,16 @@ async fn readiness_follows_a_postgres_outage_without_a_restart() {
 
     proxy.cut();
     let down = server.wait_for_readyz(503).await;
-    assert!(down["reason"].as_str().unwrap().starts_with("database unavailable"));
+    assert!(down["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("database unavailable"));
     let status_page = server.get("/status").await;
-    assert_eq!(status_page.status(), 200, "the status page renders during an outage");
+    assert_eq!(
+        status_page.status(),
+        200,
+        "the status page renders during an outage"
+    );
     assert!(status_page.text().await.unwrap().contains("Not ready"));
 
     proxy.restore();
@@ -177,7 +200,9 @@ async fn readiness_follows_a_postgres_outage_without_a_restart() {
 fn postgres_addr(url: &str) -> SocketAddr {
     let authority = url.split("://").nth(1).unwrap().split('/').next().unwrap();
     let host_port = authority.rsplit('@').next().unwrap();
-    host_port.parse().expect("TEST_DATABASE_URL names an IP address and port")
+    host_port
+        .parse()
+        .expect("TEST_DATABASE_URL names an IP address and port")
 }
 
 /// The same URL, connecting through `proxy`.

@@ -75,7 +75,11 @@ pub fn StatusPage() -> impl IntoView {
 
 #[component]
 fn StatusDetails(status: InstanceStatus) -> impl IntoView {
-    let state_class = if status.ready { "pill pill-ok" } else { "pill pill-bad" };
+    let state_class = if status.ready {
+        "pill pill-ok"
+    } else {
+        "pill pill-bad"
+    };
     let state_label = if status.ready { "Ready" } else { "Not ready" };
     let latency = status
         .database_latency_ms
@@ -85,7 +89,8 @@ fn StatusDetails(status: InstanceStatus) -> impl IntoView {
         Some(log) => format!(
             "{} recorded, newest #{}",
             log.count,
-            log.last_id.map_or_else(|| "—".to_owned(), |id| id.to_string())
+            log.last_id
+                .map_or_else(|| "—".to_owned(), |id| id.to_string())
         ),
         None => "unavailable".to_owned(),
     };
@@ -190,13 +195,12 @@ mod ssr {
     use portico_core::storage::Readiness;
     use portico_core::Portal;
 
-    use super::{EventLogSummary, MigrationRow, InstanceStatus};
+    use super::{EventLogSummary, InstanceStatus, MigrationRow};
     use crate::error::AppError;
 
     pub fn portal() -> Result<Portal, AppError> {
-        leptos::prelude::use_context::<Portal>().ok_or_else(|| {
-            AppError::internal("server function without a portal", &MissingContext)
-        })
+        leptos::prelude::use_context::<Portal>()
+            .ok_or_else(|| AppError::internal("server function without a portal", &MissingContext))
     }
 
     #[derive(Debug, thiserror::Error)]
@@ -222,7 +226,10 @@ mod ssr {
                 })
                 .collect(),
             Err(e) => {
-                tracing::warn!(error = &e as &dyn std::error::Error, "status: migration state");
+                tracing::warn!(
+                    error = &e as &dyn std::error::Error,
+                    "status: migration state"
+                );
                 Vec::new()
             }
         };
@@ -232,7 +239,10 @@ mod ssr {
                 last_id: head.last_id,
             }),
             Err(e) => {
-                tracing::warn!(error = &e as &dyn std::error::Error, "status: event log head");
+                tracing::warn!(
+                    error = &e as &dyn std::error::Error,
+                    "status: event log head"
+                );
                 None
             }
         };

@@ -74,15 +74,27 @@ mod tests {
         let cases = [
             ("", "a.b", "topic: must not be empty"),
             ("catalog", "", "type: must not be empty"),
-            ("cat alog", "a.b", "topic: must not contain white space or control characters"),
-            ("catalog", "a\nb", "type: must not contain white space or control characters"),
+            (
+                "cat alog",
+                "a.b",
+                "topic: must not contain white space or control characters",
+            ),
+            (
+                "catalog",
+                "a\nb",
+                "type: must not contain white space or control characters",
+            ),
         ];
         for (topic, event_type, expected) in cases {
-            let err = NewEvent::new(topic, event_type, json!(null)).validate().unwrap_err();
+            let err = NewEvent::new(topic, event_type, json!(null))
+                .validate()
+                .unwrap_err();
             assert_eq!(err.to_string(), expected);
         }
         let long = "t".repeat(256);
-        let err = NewEvent::new(long, "a", json!(null)).validate().unwrap_err();
+        let err = NewEvent::new(long, "a", json!(null))
+            .validate()
+            .unwrap_err();
         assert_eq!(err.to_string(), "topic: must be at most 255 bytes");
     }
 

@@ -7,7 +7,7 @@ use super::{Event, EventError, NewEvent};
 use crate::storage::Backend;
 
 /// Any constant works: it names the one lock that orders appends (see [`insert`]).
-const APPEND_LOCK_KEY: i64 = 0x706f_7274_6963_6f; // "portico"
+const APPEND_LOCK_KEY: i64 = 0x0070_6f72_7469_636f; // "portico" in ASCII
 
 /// Inserts an event on `conn`, which should be inside the transaction of the change the
 /// event records.

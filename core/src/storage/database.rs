@@ -120,7 +120,10 @@ fn sqlite_url_creating_dir(url: &str) -> Result<String, StorageError> {
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let in_memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
     if !in_memory {
-        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir).map_err(|source| StorageError::CreateDir {
                 path: dir.display().to_string(),
                 source,
@@ -156,9 +159,18 @@ mod tests {
 
     #[test]
     fn backend_is_told_from_the_scheme() {
-        assert_eq!(Backend::from_url("sqlite:data/p.db").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::from_url("postgres://u@h/db").unwrap(), Backend::Postgres);
-        assert_eq!(Backend::from_url("postgresql://u@h/db").unwrap(), Backend::Postgres);
+        assert_eq!(
+            Backend::from_url("sqlite:data/p.db").unwrap(),
+            Backend::Sqlite
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").unwrap(),
+            Backend::Postgres
+        );
         let err = Backend::from_url("mysql://root:secret@h/db").unwrap_err();
         assert!(matches!(err, StorageError::UnsupportedUrl(_)));
         assert!(!err.to_string().contains("secret"), "{err}");
@@ -169,16 +181,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("nested/deeper/p.db");
         let url = format!("sqlite://{}", file.display());
-        assert_eq!(sqlite_url_creating_dir(&url).unwrap(), format!("{url}?mode=rwc"));
+        assert_eq!(
+            sqlite_url_creating_dir(&url).unwrap(),
+            format!("{url}?mode=rwc")
+        );
         assert!(file.parent().unwrap().is_dir());
         // An explicit mode is respected, and in-memory databases touch no disk.
-        assert_eq!(sqlite_url_creating_dir("sqlite:x.db?mode=ro").unwrap(), "sqlite:x.db?mode=ro");
-        assert_eq!(sqlite_url_creating_dir("sqlite::memory:").unwrap(), "sqlite::memory:");
+        assert_eq!(
+            sqlite_url_creating_dir("sqlite:x.db?mode=ro").unwrap(),
+            "sqlite:x.db?mode=ro"
+        );
+        assert_eq!(
+            sqlite_url_creating_dir("sqlite::memory:").unwrap(),
+            "sqlite::memory:"
+        );
     }
 
     #[test]
     fn passwords_never_reach_logs() {
-        assert_eq!(redact_url("postgres://app:pw@db:5432/p"), "postgres://app:***@db:5432/p");
+        assert_eq!(
+            redact_url("postgres://app:pw@db:5432/p"),
+            "postgres://app:***@db:5432/p"
+        );
         assert_eq!(redact_url("postgres://app@db/p"), "postgres://app@db/p");
         assert_eq!(redact_url("sqlite:data/p.db"), "sqlite:data/p.db");
     }

@@ -10,8 +10,9 @@ use super::{Backend, Database, StorageError};
 static SQLITE: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES: Migrator = sqlx::migrate!("../migrations/postgres");
 
-/// How long a readiness check may take before it counts as "database not answering".
-const READINESS_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a readiness check may take before it counts as "database not answering":
+/// within the 1 s probes are usually given (Kubernetes' default `timeoutSeconds`).
+const READINESS_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// One migration shipped in this binary, and whether the database has it.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -56,11 +57,18 @@ impl Readiness {
     /// A one-line reason, safe to show to operators (no credentials, no SQL).
     pub fn describe(&self) -> String {
         match self {
-            Self::Ready { latency } => format!("ready (database answered in {latency:?})"),
+            Self::Ready { latency } => format!(
+                "ready (database answered in {:.1} ms)",
+                latency.as_secs_f64() * 1000.0
+            ),
             Self::DatabaseUnavailable { reason } => format!("database unavailable: {reason}"),
             Self::MigrationsPending { pending } => format!(
                 "migrations not applied: {}",
-                pending.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                pending
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         }
     }
@@ -145,7 +153,10 @@ fn describe_error(error: &StorageError) -> String {
         }
         StorageError::Database(sqlx::Error::Io(e)) => format!("connection failed ({})", e.kind()),
         StorageError::Database(sqlx::Error::Database(e)) => {
-            format!("the database refused the check ({})", e.code().unwrap_or_default())
+            format!(
+                "the database refused the check ({})",
+                e.code().unwrap_or_default()
+            )
         }
         StorageError::Database(sqlx::Error::PoolClosed) => "the pool is closed".to_owned(),
         other => other.to_string(),

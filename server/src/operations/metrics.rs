@@ -122,7 +122,9 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         route,
         status: response.status().as_u16(),
     };
-    state.metrics.observe(labels, started.elapsed().as_secs_f64());
+    state
+        .metrics
+        .observe(labels, started.elapsed().as_secs_f64());
     response
 }
 

@@ -33,7 +33,9 @@ impl TestServer {
             site_root: site.path().to_owned(),
             demo,
         };
-        let server = Server::bind(&config).await.expect("binding the test server");
+        let server = Server::bind(&config)
+            .await
+            .expect("binding the test server");
         let addr = server.local_addr();
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server.run(async {
@@ -53,7 +55,11 @@ impl TestServer {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("request sent")
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
     }
 
     /// Polls `/readyz` until it answers `status` (the database is prepared in the

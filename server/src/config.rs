@@ -54,13 +54,7 @@ impl fmt::Debug for DatabaseUrl {
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Keep scheme, host and database (useful in logs), drop any credentials.
-        match (self.0.find("://"), self.0.rfind('@')) {
-            (Some(scheme), Some(at)) if at > scheme => {
-                write!(f, "{}***{}", &self.0[..scheme + 3], &self.0[at..])
-            }
-            _ => f.write_str(&self.0),
-        }
+        f.write_str(&portico_core::storage::redact_url(&self.0))
     }
 }
 
@@ -124,21 +118,20 @@ impl Config {
                 },
             )?,
         };
-        let database_url = match env("PORTICO_DATABASE_URL") {
-            Some(v) => parse_database_url("PORTICO_DATABASE_URL", v)?,
-            None => pick(
-                &env,
-                "DATABASE_URL",
-                file.database_url,
-                key("database_url"),
-                DEFAULT_DATABASE_URL,
-                |v| {
-                    portico_core::storage::Backend::from_url(v)
-                        .map(|_| DatabaseUrl(v.to_owned()))
-                        .map_err(|_| "unsupported database URL (expected sqlite:… or postgres:…)")
-                },
-            )?,
+        // DATABASE_URL is the name most tools use; PORTICO_DATABASE_URL wins when both are set.
+        let variable = if env("PORTICO_DATABASE_URL").is_some() {
+            "PORTICO_DATABASE_URL"
+        } else {
+            "DATABASE_URL"
         };
+        let database_url = pick(
+            &env,
+            variable,
+            file.database_url,
+            key("database_url"),
+            DEFAULT_DATABASE_URL,
+            parse_database_url,
+        )?;
         let log_format = match cli.log_format {
             Some(format) => format,
             None => pick(
@@ -224,14 +217,10 @@ fn pick<T>(
     })
 }
 
-fn parse_database_url(setting: &str, value: String) -> Result<DatabaseUrl, ConfigError> {
-    match portico_core::storage::Backend::from_url(&value) {
-        Ok(_) => Ok(DatabaseUrl(value)),
-        Err(_) => Err(ConfigError::Invalid {
-            setting: setting.to_owned(),
-            message: "unsupported database URL (expected sqlite:… or postgres:…)".to_owned(),
-        }),
-    }
+fn parse_database_url(value: &str) -> Result<DatabaseUrl, &'static str> {
+    portico_core::storage::Backend::from_url(value)
+        .map(|_| DatabaseUrl(value.to_owned()))
+        .map_err(|_| "unsupported database URL (expected sqlite:… or postgres:…)")
 }
 
 fn parse_log_format(value: &str) -> Result<LogFormat, &'static str> {
@@ -392,7 +381,7 @@ mod tests {
     #[test]
     fn database_passwords_are_never_printed() {
         let url = DatabaseUrl("postgres://portico:s3cret@db:5432/portico".into());
-        assert_eq!(url.to_string(), "postgres://***@db:5432/portico");
+        assert_eq!(url.to_string(), "postgres://portico:***@db:5432/portico");
         assert!(!format!("{url:?}").contains("s3cret"));
     }
 }

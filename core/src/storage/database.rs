@@ -140,7 +140,7 @@ fn sqlite_url_creating_dir(url: &str) -> Result<String, StorageError> {
 }
 
 /// A URL fit for logs and errors: the password, if any, replaced.
-pub(crate) fn redact_url(url: &str) -> String {
+pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];

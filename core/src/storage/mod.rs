@@ -8,6 +8,6 @@ mod database;
 mod error;
 mod migrations;
 
-pub use database::{Backend, Database};
+pub use database::{redact_url, Backend, Database};
 pub use error::StorageError;
 pub use migrations::{MigrationState, MigrationStatus, Readiness};

@@ -1,5 +1,6 @@
 //! Portico's core: the portal itself, free of HTTP and UI.
 //!
+//! - [`catalog`]: Backstage-compatible entities: references, validation, relations.
 //! - [`portal`]: the [`Portal`] handle that owns the database and the event bus; every
 //!   adapter (HTTP routes, server functions, workers) works through it.
 //! - [`storage`]: the database connection (SQLite or PostgreSQL), migrations, readiness.
@@ -7,6 +8,7 @@
 //! - [`demo`]: the demo data set seeded by `portico serve --demo`.
 //! - [`testing`]: fresh databases on both backends for the test suites.
 
+pub mod catalog;
 pub mod demo;
 pub mod events;
 pub mod portal;

@@ -43,46 +43,27 @@ pub struct KindSpec {
     pub fields: &'static [Field],
 }
 
-pub const OWNED_BY: RelationPair = RelationPair {
-    forward: "ownedBy",
-    reverse: "ownerOf",
-};
-pub const PART_OF: RelationPair = RelationPair {
-    forward: "partOf",
-    reverse: "hasPart",
-};
-pub const DEPENDS_ON: RelationPair = RelationPair {
-    forward: "dependsOn",
-    reverse: "dependencyOf",
-};
-pub const DEPENDENCY_OF: RelationPair = RelationPair {
-    forward: "dependencyOf",
-    reverse: "dependsOn",
-};
-pub const PROVIDES_API: RelationPair = RelationPair {
-    forward: "providesApi",
-    reverse: "apiProvidedBy",
-};
-pub const CONSUMES_API: RelationPair = RelationPair {
-    forward: "consumesApi",
-    reverse: "apiConsumedBy",
-};
-pub const CHILD_OF: RelationPair = RelationPair {
-    forward: "childOf",
-    reverse: "parentOf",
-};
-pub const PARENT_OF: RelationPair = RelationPair {
-    forward: "parentOf",
-    reverse: "childOf",
-};
-pub const HAS_MEMBER: RelationPair = RelationPair {
-    forward: "hasMember",
-    reverse: "memberOf",
-};
-pub const MEMBER_OF: RelationPair = RelationPair {
-    forward: "memberOf",
-    reverse: "hasMember",
-};
+impl RelationPair {
+    const fn new(forward: &'static str, reverse: &'static str) -> Self {
+        Self { forward, reverse }
+    }
+
+    /// The same pair seen from the other end.
+    pub const fn reversed(self) -> Self {
+        Self::new(self.reverse, self.forward)
+    }
+}
+
+pub const OWNED_BY: RelationPair = RelationPair::new("ownedBy", "ownerOf");
+pub const PART_OF: RelationPair = RelationPair::new("partOf", "hasPart");
+pub const DEPENDS_ON: RelationPair = RelationPair::new("dependsOn", "dependencyOf");
+pub const DEPENDENCY_OF: RelationPair = DEPENDS_ON.reversed();
+pub const PROVIDES_API: RelationPair = RelationPair::new("providesApi", "apiProvidedBy");
+pub const CONSUMES_API: RelationPair = RelationPair::new("consumesApi", "apiConsumedBy");
+pub const CHILD_OF: RelationPair = RelationPair::new("childOf", "parentOf");
+pub const PARENT_OF: RelationPair = CHILD_OF.reversed();
+pub const HAS_MEMBER: RelationPair = RelationPair::new("hasMember", "memberOf");
+pub const MEMBER_OF: RelationPair = HAS_MEMBER.reversed();
 
 const fn text(name: &'static str, required: bool) -> Field {
     Field {

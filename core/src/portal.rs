@@ -1,6 +1,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::catalog::Catalog;
 use crate::events::{EventBus, Events};
 use crate::storage::{Database, StorageError};
 
@@ -48,6 +49,11 @@ impl Portal {
     /// The event log and its live bus.
     pub fn events(&self) -> Events {
         Events::new(self.inner.db.clone(), self.inner.bus.clone())
+    }
+
+    /// The service catalog.
+    pub fn catalog(&self) -> Catalog {
+        Catalog::new(self.inner.db.clone(), self.events())
     }
 
     /// How long this portal has been running.

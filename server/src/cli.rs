@@ -30,6 +30,18 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations, then exit.
     Migrate,
+    /// Read catalog files (Backstage YAML) into the catalog, following Location targets.
+    ///
+    /// Each path (a file, or a directory of .yaml/.yml files) becomes a registered
+    /// location. Prints a summary per path; exits 1 if any document was rejected.
+    Import(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Catalog files or directories
+    #[arg(required = true, value_name = "FILE_OR_DIR")]
+    pub paths: Vec<PathBuf>,
 }
 
 impl Default for Command {
@@ -58,7 +70,7 @@ impl Cli {
         match &self.command {
             None => None,
             Some(Command::Serve(args)) => Some(args),
-            Some(Command::Migrate) => None,
+            Some(Command::Migrate | Command::Import(_)) => None,
         }
     }
 }

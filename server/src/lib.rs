@@ -1,6 +1,7 @@
 //! The `portico` binary's library: the axum edge around `portico-core`.
 //!
-//! - [`cli`]: the command line (`serve`, `migrate`).
+//! - [`cli`]: the command line (`serve`, `migrate`, `import`).
+//! - [`catalog`]: the catalog's commands and routes.
 //! - [`config`]: one typed [`Config`](config::Config) from `portico.toml`, `PORTICO_*`
 //!   variables and flags.
 //! - [`startup`]: binding, background migrations, graceful shutdown.
@@ -10,6 +11,7 @@
 //! - [`ui`]: the Leptos pages, their server functions, and the site's static files.
 //! - [`telemetry`]: logging set-up.
 
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod error;

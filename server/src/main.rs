@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use portico_server::cli::{Cli, Command};
 use portico_server::config::Config;
-use portico_server::{startup, telemetry};
+use portico_server::{catalog, startup, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -22,12 +22,13 @@ fn main() -> ExitCode {
         .expect("starting the async runtime");
     let result = runtime.block_on(async {
         match cli.command.unwrap_or_default() {
-            Command::Serve(_) => startup::serve(config).await,
-            Command::Migrate => startup::migrate(&config).await,
+            Command::Serve(_) => startup::serve(config).await.map(|()| ExitCode::SUCCESS),
+            Command::Migrate => startup::migrate(&config).await.map(|()| ExitCode::SUCCESS),
+            Command::Import(args) => catalog::import::run(&config, &args.paths).await,
         }
     });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             tracing::error!(error = &e as &dyn std::error::Error, "portico stopped");
             eprintln!("portico: {}", telemetry::error_chain(&e));

@@ -39,6 +39,8 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 pub enum StartupError {
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error(transparent)]
+    Catalog(#[from] portico_core::catalog::CatalogError),
     #[error("cannot listen on {addr}")]
     Bind {
         addr: SocketAddr,

@@ -25,6 +25,12 @@ pub struct Entity {
 impl Entity {
     /// Validates a parsed document. Every problem is reported, not only the first.
     pub fn from_value(value: Value) -> Result<Self, Vec<FieldProblem>> {
+        Self::from_value_ignoring(value, &[])
+    }
+
+    /// Like [`Entity::from_value`], but a problem at one of the `ignored` paths does not
+    /// reject the entity (the caller reports those fields itself).
+    pub fn from_value_ignoring(value: Value, ignored: &[&str]) -> Result<Self, Vec<FieldProblem>> {
         let Value::Object(mut root) = value else {
             return Err(vec![FieldProblem::new(
                 "",
@@ -59,6 +65,7 @@ impl Entity {
             problems.push(FieldProblem::new("spec", "must be a mapping"));
         }
 
+        problems.retain(|p| !ignored.contains(&p.path.as_str()));
         if problems.is_empty() {
             Ok(Self { value: root })
         } else {
@@ -125,12 +132,30 @@ impl Entity {
         value.as_str()
     }
 
+    /// Sets `metadata.annotations[key]`. Callers pass keys that follow the key rule
+    /// (Backstage's own `backstage.io/…` annotations), so the entity stays valid.
+    pub fn set_annotation(&mut self, key: &str, value: &str) {
+        insert_annotation(&mut self.value, key, value);
+    }
+
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.value
     }
 
     pub fn into_value(self) -> Value {
         Value::Object(self.value)
+    }
+}
+
+/// Sets `metadata.annotations[key]` on an entity document.
+pub(crate) fn insert_annotation(entity: &mut Map<String, Value>, key: &str, value: &str) {
+    if let Some(metadata) = entity.get_mut("metadata").and_then(Value::as_object_mut) {
+        let annotations = metadata
+            .entry("annotations")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(annotations) = annotations.as_object_mut() {
+            annotations.insert(key.to_owned(), Value::from(value));
+        }
     }
 }
 

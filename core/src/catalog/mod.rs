@@ -7,16 +7,29 @@
 //! - [`relations`]: the relation pairs an entity produces, in both directions.
 //! - [`document`]: multi-document YAML files split into located documents.
 //! - [`problem`]: errors that name the file, the document, the entity and the field.
+//! - [`substitution`]: `$text`, `$json` and `$yaml` placeholders.
+//! - [`reader`]: reading a location from disk, following `Location` targets.
+//! - [`search`]: the flattened key/value rows behind filters and facets.
+//! - [`store`]: the SQL.
+//! - [`service`]: the [`Catalog`] service: ingestion and reads.
 
 pub mod document;
 pub mod entity;
+mod error;
 pub mod kinds;
 pub mod problem;
+pub mod reader;
 pub mod reference;
 pub mod relations;
 pub mod rules;
+pub mod search;
+mod service;
+mod store;
+pub mod substitution;
 
 pub use entity::Entity;
+pub use error::CatalogError;
 pub use problem::{FieldProblem, Problem};
 pub use reference::EntityRef;
 pub use relations::Relation;
+pub use service::{Catalog, IngestSummary, StoredEntity};

@@ -1,0 +1,315 @@
+use std::collections::HashSet;
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::entity::insert_annotation;
+use super::reader::LocationRead;
+use super::relations::relations;
+use super::search::search_rows;
+use super::store::{self, EntityRow};
+use super::{CatalogError, Entity, EntityRef, Problem};
+use crate::events::{Event, Events, NewEvent};
+use crate::storage::Database;
+
+pub const MANAGED_BY_LOCATION: &str = "backstage.io/managed-by-location";
+pub const MANAGED_BY_ORIGIN_LOCATION: &str = "backstage.io/managed-by-origin-location";
+pub const ORPHAN: &str = "backstage.io/orphan";
+
+/// The catalog: ingestion and reads.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    db: Database,
+    events: Events,
+}
+
+/// What one ingestion did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct IngestSummary {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub orphaned: usize,
+    /// Documents that were not stored, and why.
+    pub rejected: Vec<Problem>,
+    /// Problems that rejected nothing (a missing target, an unreadable placeholder).
+    pub warnings: Vec<Problem>,
+}
+
+/// An entity as stored, with what the catalog knows of it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoredEntity {
+    pub uid: String,
+    pub etag: String,
+    pub generation: i64,
+    pub orphan: bool,
+    /// The entity as written, with the namespace and the location annotations filled in.
+    pub body: Value,
+    /// Processing problems (unreadable placeholders), as messages.
+    pub problems: Vec<String>,
+    /// `(type, target ref)` for every relation from this entity.
+    pub relations: Vec<(String, String)>,
+}
+
+impl Catalog {
+    pub fn new(db: Database, events: Events) -> Self {
+        Self { db, events }
+    }
+
+    /// Stores what one location gave, in one transaction: new entities are added,
+    /// changed ones updated (`generation` goes up only when the spec changed; the etag
+    /// whenever anything did), unchanged ones left alone, and entities this location
+    /// produced before but no longer lists become orphans. Each change appends events on
+    /// `catalog` and `entity:<ref>`, published after the commit.
+    ///
+    /// An entity already managed by another location is not taken over: it is rejected
+    /// with the name of that location.
+    pub async fn ingest(
+        &self,
+        origin: &str,
+        read: LocationRead,
+    ) -> Result<IngestSummary, CatalogError> {
+        let mut summary = IngestSummary {
+            rejected: read.rejected,
+            warnings: read.warnings,
+            ..IngestSummary::default()
+        };
+        let now = now_millis();
+        let mut tx = self
+            .db
+            .pool()
+            .begin()
+            .await
+            .map_err(crate::storage::StorageError::from)?;
+        let mut recorded = Vec::new();
+        let mut seen = HashSet::new();
+
+        for item in read.entities {
+            let reference = item.entity.reference();
+            let key = reference.key();
+            if !seen.insert(key.clone()) {
+                summary.rejected.push(locate(&item.file, item.document, &reference, format!(
+                    "{reference} is defined more than once in this location; the first definition is kept"
+                )));
+                continue;
+            }
+            summary.warnings.extend(item.problems.iter().cloned());
+            let body = annotated(item.entity, &item.file.display().to_string(), origin);
+            let problems: Vec<String> = item.problems.iter().map(ToString::to_string).collect();
+            let problems_json = serde_json::to_string(&problems).unwrap_or_else(|_| "[]".into());
+            let body_json = Value::Object(body.as_map().clone()).to_string();
+            let etag = etag(&body_json, &problems_json, false);
+
+            let existing = store::by_ref_key(&mut tx, &key).await?;
+            let change = match existing {
+                Some(row) if row.origin != origin => {
+                    summary.rejected.push(locate(
+                        &item.file,
+                        item.document,
+                        &reference,
+                        format!(
+                            "{reference} is already managed by {}; remove it there first",
+                            row.origin
+                        ),
+                    ));
+                    continue;
+                }
+                Some(row) if row.etag == etag => {
+                    summary.unchanged += 1;
+                    continue;
+                }
+                Some(row) => {
+                    let old_spec = serde_json::from_str::<Value>(&row.body)
+                        .ok()
+                        .and_then(|b| b.get("spec").cloned());
+                    let spec_changed = old_spec.as_ref() != body.as_map().get("spec");
+                    let updated = EntityRow {
+                        body: body_json,
+                        etag,
+                        generation: row.generation + i64::from(spec_changed),
+                        problems: problems_json,
+                        orphan: false,
+                        updated_at: now,
+                        kind: reference.kind.clone(),
+                        namespace: reference.namespace.clone(),
+                        name: reference.name.clone(),
+                        ..row
+                    };
+                    store::update(&mut tx, &updated).await?;
+                    summary.updated += 1;
+                    (updated, "entity.updated")
+                }
+                None => {
+                    let row = EntityRow {
+                        id: new_uid(),
+                        ref_key: key.clone(),
+                        kind: reference.kind.clone(),
+                        namespace: reference.namespace.clone(),
+                        name: reference.name.clone(),
+                        body: body_json,
+                        etag,
+                        generation: 1,
+                        origin: origin.to_owned(),
+                        problems: problems_json,
+                        orphan: false,
+                        created_at: now,
+                        updated_at: now,
+                    };
+                    store::insert(&mut tx, &row).await?;
+                    summary.added += 1;
+                    (row, "entity.added")
+                }
+            };
+            let (row, event_type) = change;
+            let edges = relations(&body);
+            store::replace_relations(&mut tx, &row.id, &edges).await?;
+            store::replace_search(&mut tx, &row.id, &search_rows(&body, &row.id, &edges)).await?;
+            recorded.extend(
+                self.append_events(&mut tx, &reference, &row, event_type)
+                    .await?,
+            );
+        }
+
+        for mut row in store::by_origin(&mut tx, origin).await? {
+            if row.orphan || seen.contains(&row.ref_key) {
+                continue;
+            }
+            let mut body: Map<String, Value> =
+                serde_json::from_str(&row.body).map_err(|source| CatalogError::Corrupt {
+                    reference: row.ref_key.clone(),
+                    source,
+                })?;
+            insert_annotation(&mut body, ORPHAN, "true");
+            row.body = Value::Object(body).to_string();
+            row.orphan = true;
+            row.etag = etag(&row.body, &row.problems, true);
+            row.updated_at = now;
+            store::update(&mut tx, &row).await?;
+            summary.orphaned += 1;
+            let reference =
+                EntityRef::new(row.kind.clone(), row.namespace.clone(), row.name.clone());
+            recorded.extend(
+                self.append_events(&mut tx, &reference, &row, "entity.orphaned")
+                    .await?,
+            );
+        }
+
+        tx.commit().await?;
+        for event in recorded {
+            self.events.publish(event);
+        }
+        Ok(summary)
+    }
+
+    /// Remembers a location (`file` or `url`) so it can be read again; returns its id.
+    pub async fn register_location(
+        &self,
+        kind: &str,
+        target: &str,
+    ) -> Result<String, CatalogError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(store::upsert_location(&mut conn, &new_uid(), kind, target, now_millis()).await?)
+    }
+
+    /// The entity with this reference (matched ignoring case), if there is one.
+    pub async fn entity(
+        &self,
+        reference: &EntityRef,
+    ) -> Result<Option<StoredEntity>, CatalogError> {
+        let mut conn = self.db.pool().acquire().await?;
+        let Some(row) = store::by_ref_key(&mut conn, &reference.key()).await? else {
+            return Ok(None);
+        };
+        let relations = store::relations_from(&mut conn, &row.ref_key).await?;
+        let corrupt = |source| CatalogError::Corrupt {
+            reference: row.ref_key.clone(),
+            source,
+        };
+        Ok(Some(StoredEntity {
+            body: serde_json::from_str(&row.body).map_err(corrupt)?,
+            problems: serde_json::from_str(&row.problems).map_err(corrupt)?,
+            uid: row.id,
+            etag: row.etag,
+            generation: row.generation,
+            orphan: row.orphan,
+            relations,
+        }))
+    }
+
+    /// How many entities the catalog holds.
+    pub async fn count(&self) -> Result<i64, CatalogError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(store::count(&mut conn).await?)
+    }
+
+    async fn append_events(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        reference: &EntityRef,
+        row: &EntityRow,
+        event_type: &str,
+    ) -> Result<Vec<Event>, CatalogError> {
+        let payload = json!({
+            "ref": reference.to_string(),
+            "uid": row.id,
+            "etag": row.etag,
+            "generation": row.generation,
+        });
+        let mut events = Vec::with_capacity(2);
+        for topic in ["catalog".to_owned(), format!("entity:{}", row.ref_key)] {
+            events.push(
+                self.events
+                    .append(conn, &NewEvent::new(topic, event_type, payload.clone()))
+                    .await?,
+            );
+        }
+        Ok(events)
+    }
+}
+
+/// The entity with Backstage's location annotations: which file defines it, and which
+/// registered location brought it in.
+fn annotated(mut entity: Entity, file: &str, origin: &str) -> Entity {
+    entity.set_annotation(MANAGED_BY_LOCATION, &format!("file:{file}"));
+    entity.set_annotation(MANAGED_BY_ORIGIN_LOCATION, origin);
+    entity
+}
+
+fn locate(
+    file: &std::path::Path,
+    document: usize,
+    reference: &EntityRef,
+    message: String,
+) -> Problem {
+    Problem {
+        file: file.display().to_string(),
+        document: Some(document),
+        entity: Some(reference.to_string()),
+        field: super::FieldProblem::new("", message),
+    }
+}
+
+/// Deterministic: the same content gives the same etag, so an unchanged re-import
+/// is recognised without comparing bodies field by field.
+fn etag(body: &str, problems: &str, orphan: bool) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(body.as_bytes());
+    hasher.update([0]);
+    hasher.update(problems.as_bytes());
+    hasher.update([u8::from(orphan)]);
+    hasher
+        .finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn new_uid() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+fn now_millis() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}

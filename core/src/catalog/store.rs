@@ -1,0 +1,256 @@
+//! The SQL behind the catalog. Both backends run the same statements.
+
+use sqlx::{AnyConnection, Row};
+
+use super::Relation;
+
+/// Rows per multi-row INSERT: few round trips, well under both backends' bind limits.
+const BATCH: usize = 200;
+
+/// What the catalog keeps of an entity, as stored.
+#[derive(Clone, Debug)]
+pub struct EntityRow {
+    pub id: String,
+    pub ref_key: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub body: String,
+    pub etag: String,
+    pub generation: i64,
+    pub origin: String,
+    pub problems: String,
+    pub orphan: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "id, ref_key, kind, namespace, name, body, etag, generation, origin, \
+                       problems, orphan, created_at, updated_at";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<EntityRow, sqlx::Error> {
+    Ok(EntityRow {
+        id: row.try_get("id")?,
+        ref_key: row.try_get("ref_key")?,
+        kind: row.try_get("kind")?,
+        namespace: row.try_get("namespace")?,
+        name: row.try_get("name")?,
+        body: row.try_get("body")?,
+        etag: row.try_get("etag")?,
+        generation: row.try_get("generation")?,
+        origin: row.try_get("origin")?,
+        problems: row.try_get("problems")?,
+        orphan: row.try_get::<i32, _>("orphan")? != 0,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub async fn by_ref_key(
+    conn: &mut AnyConnection,
+    key: &str,
+) -> Result<Option<EntityRow>, sqlx::Error> {
+    // ref_key is unique: at most one row.
+    Ok(select_where(conn, "ref_key", key).await?.pop())
+}
+
+pub async fn by_origin(
+    conn: &mut AnyConnection,
+    origin: &str,
+) -> Result<Vec<EntityRow>, sqlx::Error> {
+    select_where(conn, "origin", origin).await
+}
+
+/// Entities whose `column` equals `value`; `column` is one of this module's constants.
+async fn select_where(
+    conn: &mut AnyConnection,
+    column: &'static str,
+    value: &str,
+) -> Result<Vec<EntityRow>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM catalog_entities WHERE {column} = $1"
+    ))
+    .bind(value)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+pub async fn insert(conn: &mut AnyConnection, row: &EntityRow) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!(
+        "INSERT INTO catalog_entities ({COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    ))
+    .bind(&row.id)
+    .bind(&row.ref_key)
+    .bind(&row.kind)
+    .bind(&row.namespace)
+    .bind(&row.name)
+    .bind(&row.body)
+    .bind(&row.etag)
+    .bind(row.generation)
+    .bind(&row.origin)
+    .bind(&row.problems)
+    .bind(i32::from(row.orphan))
+    .bind(row.created_at)
+    .bind(row.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Rewrites everything but the identity and creation time.
+pub async fn update(conn: &mut AnyConnection, row: &EntityRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE catalog_entities SET kind = $2, namespace = $3, name = $4, body = $5, etag = $6, \
+         generation = $7, origin = $8, problems = $9, orphan = $10, updated_at = $11 WHERE id = $1",
+    )
+    .bind(&row.id)
+    .bind(&row.kind)
+    .bind(&row.namespace)
+    .bind(&row.name)
+    .bind(&row.body)
+    .bind(&row.etag)
+    .bind(row.generation)
+    .bind(&row.origin)
+    .bind(&row.problems)
+    .bind(i32::from(row.orphan))
+    .bind(row.updated_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the relations an entity states (both directions).
+pub async fn replace_relations(
+    conn: &mut AnyConnection,
+    originator: &str,
+    relations: &[Relation],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM catalog_relations WHERE originator_id = $1")
+        .bind(originator)
+        .execute(&mut *conn)
+        .await?;
+    for chunk in relations.chunks(BATCH) {
+        let sql = values_sql(
+            "INSERT INTO catalog_relations (originator_id, source_ref, relation_type, target_ref) VALUES ",
+            chunk.len(),
+            4,
+        );
+        let mut query = sqlx::query(&sql);
+        for relation in chunk {
+            query = query
+                .bind(originator)
+                .bind(relation.source.key())
+                .bind(relation.relation_type)
+                .bind(relation.target.key());
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Replaces an entity's search rows.
+pub async fn replace_search(
+    conn: &mut AnyConnection,
+    entity: &str,
+    rows: &[(String, String)],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM catalog_search WHERE entity_id = $1")
+        .bind(entity)
+        .execute(&mut *conn)
+        .await?;
+    for chunk in rows.chunks(BATCH) {
+        let sql = values_sql(
+            "INSERT INTO catalog_search (entity_id, key, value) VALUES ",
+            chunk.len(),
+            3,
+        );
+        let mut query = sqlx::query(&sql);
+        for (key, value) in chunk {
+            query = query.bind(entity).bind(key).bind(value);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The relations whose source is `ref_key`: `(type, target)`, in a stable order.
+pub async fn relations_from(
+    conn: &mut AnyConnection,
+    ref_key: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT relation_type, target_ref FROM catalog_relations \
+         WHERE source_ref = $1 ORDER BY relation_type, target_ref",
+    )
+    .bind(ref_key)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
+}
+
+/// Registers a location once; returns its id.
+pub async fn upsert_location(
+    conn: &mut AnyConnection,
+    id: &str,
+    kind: &str,
+    target: &str,
+    now: i64,
+) -> Result<String, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO catalog_locations (id, type, target, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (type, target) DO NOTHING",
+    )
+    .bind(id)
+    .bind(kind)
+    .bind(target)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query_scalar("SELECT id FROM catalog_locations WHERE type = $1 AND target = $2")
+        .bind(kind)
+        .bind(target)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+pub async fn count(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM catalog_entities")
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// `prefix ($1, $2, $3), ($4, $5, $6)…` for `rows` rows of `columns` values.
+fn values_sql(prefix: &str, rows: usize, columns: usize) -> String {
+    let mut sql = String::from(prefix);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * columns + column + 1));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn multi_row_values_are_numbered_in_order() {
+        assert_eq!(
+            super::values_sql("INSERT INTO t (a, b) VALUES ", 2, 2),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
+    }
+}

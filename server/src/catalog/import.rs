@@ -1,0 +1,77 @@
+//! `portico import <file-or-dir>...`: reads catalog files into the database.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use portico_core::catalog::reader::read_location;
+use portico_core::catalog::IngestSummary;
+use portico_core::Portal;
+
+use crate::config::Config;
+use crate::startup::StartupError;
+
+/// Imports each path as a registered file location. Succeeds when every document was
+/// accepted; rejected documents (and paths that cannot be read) give exit code 1.
+/// Warnings (a listed target that is missing, an unreadable placeholder) are printed but
+/// reject nothing.
+pub async fn run(config: &Config, paths: &[PathBuf]) -> Result<ExitCode, StartupError> {
+    let portal = Portal::open(config.database_url.expose())?;
+    portal.db().migrate().await?;
+    let catalog = portal.catalog();
+    let mut all_accepted = true;
+    for path in paths {
+        let root = match path.canonicalize() {
+            Ok(root) => root,
+            Err(e) => {
+                eprintln!("error: {}: {}", path.display(), describe(&e));
+                all_accepted = false;
+                continue;
+            }
+        };
+        let origin = format!("file:{}", root.display());
+        let read = {
+            let root = root.clone();
+            tokio::task::spawn_blocking(move || read_location(&root))
+                .await
+                .expect("reading catalog files does not panic")
+        };
+        catalog
+            .register_location("file", &root.display().to_string())
+            .await?;
+        let summary = catalog.ingest(&origin, read).await?;
+        report(path, &summary);
+        all_accepted &= summary.rejected.is_empty();
+    }
+    portal.db().close().await;
+    Ok(if all_accepted {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn report(path: &Path, summary: &IngestSummary) {
+    println!(
+        "{}: {} added, {} updated, {} unchanged, {} orphaned, {} rejected, {} warnings",
+        path.display(),
+        summary.added,
+        summary.updated,
+        summary.unchanged,
+        summary.orphaned,
+        summary.rejected.len(),
+        summary.warnings.len()
+    );
+    for problem in &summary.rejected {
+        eprintln!("error: {problem}");
+    }
+    for problem in &summary.warnings {
+        eprintln!("warning: {problem}");
+    }
+}
+
+fn describe(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+        _ => error.to_string(),
+    }
+}

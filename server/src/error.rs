@@ -1,11 +1,16 @@
 //! The one place core errors become HTTP responses.
 //!
-//! Bodies are JSON shaped like Backstage's: `{"error": {"name": "...", "message": "..."}}`,
-//! so Backstage clients read them. 5xx details go to the log, never to the client.
+//! Bodies are JSON shaped like Backstage's: `{"error": {"name", "message"}, "request":
+//! {"method", "url"}, "response": {"statusCode"}}`, so Backstage clients read them: the
+//! handler's error gives `error`, and [`envelope`] adds the rest, which only the request
+//! knows. 5xx details go to the log, never to the client.
 
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use portico_core::catalog::CatalogError;
 use portico_core::events::EventError;
 use portico_core::storage::StorageError;
 use serde_json::json;
@@ -51,12 +56,37 @@ impl IntoResponse for ApiError {
                 "An internal error occurred.".to_owned()
             }
         };
-        (
-            status,
-            Json(json!({ "error": { "name": name, "message": message } })),
-        )
-            .into_response()
+        let body = json!({ "error": { "name": name, "message": message } });
+        let mut response = (status, Json(body)).into_response();
+        response
+            .extensions_mut()
+            .insert(ErrorDetails { name, message });
+        response
     }
+}
+
+/// What [`envelope`] needs to rebuild an error body with the request in it.
+#[derive(Clone, Debug)]
+struct ErrorDetails {
+    name: &'static str,
+    message: String,
+}
+
+/// Middleware: completes every [`ApiError`] body with the request and the status.
+pub async fn envelope(request: Request, next: Next) -> Response {
+    let method = request.method().to_string();
+    let url = request.uri().to_string();
+    let mut response = next.run(request).await;
+    let Some(details) = response.extensions_mut().remove::<ErrorDetails>() else {
+        return response;
+    };
+    let status = response.status();
+    let body = json!({
+        "error": { "name": details.name, "message": details.message },
+        "request": { "method": method, "url": url },
+        "response": { "statusCode": status.as_u16() },
+    });
+    (status, Json(body)).into_response()
 }
 
 impl From<StorageError> for ApiError {
@@ -66,6 +96,16 @@ impl From<StorageError> for ApiError {
                 sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
             ) => Self::Unavailable(e),
             _ => Self::Internal(Box::new(e)),
+        }
+    }
+}
+
+impl From<CatalogError> for ApiError {
+    fn from(e: CatalogError) -> Self {
+        match e {
+            CatalogError::Storage(e) => e.into(),
+            CatalogError::Event(e) => e.into(),
+            CatalogError::Corrupt { .. } => Self::Internal(Box::new(e)),
         }
     }
 }

@@ -19,10 +19,10 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, Tr
 use tracing::{info, warn, Level};
 
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{self, ApiError};
 use crate::operations::metrics::{self, Metrics};
 use crate::state::AppState;
-use crate::{operations, ui};
+use crate::{catalog, operations, ui};
 
 /// The name wasm-bindgen's output is given (`pkg/portico.js`, `pkg/portico.wasm`);
 /// `.cargo/config.toml` bakes the same name into the app as `LEPTOS_OUTPUT_NAME`.
@@ -154,10 +154,12 @@ fn router(state: AppState) -> Router {
     Router::new()
         // Orchestrators, probes and scrapers.
         .merge(operations::router())
-        // JSON clients: an unknown API path is a JSON 404, never an HTML page.
+        // JSON clients: the catalog API; an unknown API path is a JSON 404, never a page.
+        .merge(catalog::routes::router())
         .route("/api/{*path}", any(api_not_found))
         // Browsers: pages, server functions, static files, the 404 page.
         .merge(ui::router(&state))
+        .layer(axum::middleware::from_fn(error::envelope))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,

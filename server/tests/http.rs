@@ -62,6 +62,9 @@ async fn unknown_paths_get_a_404_page_or_a_json_error() {
     let body: serde_json::Value = api.json().await.unwrap();
     assert_eq!(body["error"]["name"], "NotFoundError");
     assert_eq!(body["error"]["message"], "no route GET /api/no/such/thing");
+    assert_eq!(body["request"]["method"], "GET");
+    assert_eq!(body["request"]["url"], "/api/no/such/thing");
+    assert_eq!(body["response"]["statusCode"], 404);
 
     server.stop().await.unwrap();
     db.cleanup().await;

@@ -6,6 +6,7 @@
 //! - [`entity`]: a validated [`Entity`], built from a parsed document by [`Entity::from_value`].
 //! - [`relations`]: the relation pairs an entity produces, in both directions.
 //! - [`document`]: multi-document YAML files split into located documents.
+//! - [`output`]: entities as Backstage's API returns them, `fields` projections.
 //! - [`problem`]: errors that name the file, the document, the entity and the field.
 //! - [`substitution`]: `$text`, `$json` and `$yaml` placeholders.
 //! - [`reader`]: reading a location from disk, following `Location` targets.
@@ -17,6 +18,7 @@ pub mod document;
 pub mod entity;
 mod error;
 pub mod kinds;
+pub mod output;
 pub mod problem;
 pub mod reader;
 pub mod reference;

@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -217,24 +217,51 @@ impl Catalog {
         &self,
         reference: &EntityRef,
     ) -> Result<Option<StoredEntity>, CatalogError> {
+        Ok(self
+            .entities(std::slice::from_ref(reference))
+            .await?
+            .pop()
+            .flatten())
+    }
+
+    /// The entities with these references, in the same order; `None` where none exists.
+    pub async fn entities(
+        &self,
+        references: &[EntityRef],
+    ) -> Result<Vec<Option<StoredEntity>>, CatalogError> {
+        let keys: Vec<String> = references.iter().map(EntityRef::key).collect();
         let mut conn = self.db.pool().acquire().await?;
-        let Some(row) = store::by_ref_key(&mut conn, &reference.key()).await? else {
-            return Ok(None);
+        let rows = store::by_ref_keys(&mut conn, &keys).await?;
+        let found: HashMap<String, StoredEntity> =
+            load(&mut conn, rows).await?.into_iter().collect();
+        // `get`, not `remove`: a reference asked for twice is answered twice.
+        Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
+    }
+
+    /// The entity with this uid, if there is one.
+    pub async fn entity_by_uid(&self, uid: &str) -> Result<Option<StoredEntity>, CatalogError> {
+        let mut conn = self.db.pool().acquire().await?;
+        let rows = store::by_uid(&mut conn, uid).await?.into_iter().collect();
+        Ok(load(&mut conn, rows).await?.pop().map(|(_, entity)| entity))
+    }
+
+    /// Deletes the entity with this uid and what it stated; `false` when there was none.
+    /// Its location may bring it back on the next read, as in Backstage.
+    pub async fn delete(&self, uid: &str) -> Result<bool, CatalogError> {
+        let mut tx = self.db.pool().begin().await?;
+        let Some(row) = store::by_uid(&mut tx, uid).await? else {
+            return Ok(false);
         };
-        let relations = store::relations_from(&mut conn, &row.ref_key).await?;
-        let corrupt = |source| CatalogError::Corrupt {
-            reference: row.ref_key.clone(),
-            source,
-        };
-        Ok(Some(StoredEntity {
-            body: serde_json::from_str(&row.body).map_err(corrupt)?,
-            problems: serde_json::from_str(&row.problems).map_err(corrupt)?,
-            uid: row.id,
-            etag: row.etag,
-            generation: row.generation,
-            orphan: row.orphan,
-            relations,
-        }))
+        store::delete(&mut tx, uid).await?;
+        let reference = EntityRef::new(row.kind.clone(), row.namespace.clone(), row.name.clone());
+        let events = self
+            .append_events(&mut tx, &reference, &row, "entity.deleted")
+            .await?;
+        tx.commit().await?;
+        for event in events {
+            self.events.publish(event);
+        }
+        Ok(true)
     }
 
     /// How many entities the catalog holds.
@@ -266,6 +293,34 @@ impl Catalog {
         }
         Ok(events)
     }
+}
+
+/// Turns rows into entities, loading the relations of all of them in one query.
+/// Returns `(ref key, entity)` pairs.
+async fn load(
+    conn: &mut sqlx::AnyConnection,
+    rows: Vec<EntityRow>,
+) -> Result<Vec<(String, StoredEntity)>, CatalogError> {
+    let keys: Vec<String> = rows.iter().map(|r| r.ref_key.clone()).collect();
+    let mut relations = store::relations_from(conn, &keys).await?;
+    rows.into_iter()
+        .map(|row| {
+            let corrupt = |source| CatalogError::Corrupt {
+                reference: row.ref_key.clone(),
+                source,
+            };
+            let entity = StoredEntity {
+                body: serde_json::from_str(&row.body).map_err(corrupt)?,
+                problems: serde_json::from_str(&row.problems).map_err(corrupt)?,
+                relations: relations.remove(&row.ref_key).unwrap_or_default(),
+                uid: row.id,
+                etag: row.etag,
+                generation: row.generation,
+                orphan: row.orphan,
+            };
+            Ok((row.ref_key, entity))
+        })
+        .collect()
 }
 
 /// The entity with Backstage's location annotations: which file defines it, and which

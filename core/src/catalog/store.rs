@@ -1,5 +1,7 @@
 //! The SQL behind the catalog. Both backends run the same statements.
 
+use std::collections::HashMap;
+
 use sqlx::{AnyConnection, Row};
 
 use super::Relation;
@@ -59,6 +61,53 @@ pub async fn by_origin(
     origin: &str,
 ) -> Result<Vec<EntityRow>, sqlx::Error> {
     select_where(conn, "origin", origin).await
+}
+
+pub async fn by_uid(conn: &mut AnyConnection, uid: &str) -> Result<Option<EntityRow>, sqlx::Error> {
+    Ok(select_where(conn, "id", uid).await?.pop())
+}
+
+/// The entities with these reference keys, in any order.
+pub async fn by_ref_keys(
+    conn: &mut AnyConnection,
+    keys: &[String],
+) -> Result<Vec<EntityRow>, sqlx::Error> {
+    let mut rows = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(BATCH) {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM catalog_entities WHERE ref_key IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for key in chunk {
+            query = query.bind(key);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            rows.push(from_row(&row)?);
+        }
+    }
+    Ok(rows)
+}
+
+/// Deletes an entity, and with it the relations and search rows it stated.
+pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
+    // SQLite enforces the cascades only with foreign keys on; delete explicitly so both
+    // backends behave the same whatever the connection settings.
+    for table in [
+        "catalog_relations WHERE originator_id",
+        "catalog_search WHERE entity_id",
+    ] {
+        sqlx::query(&format!("DELETE FROM {table} = $1"))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let deleted = sqlx::query("DELETE FROM catalog_entities WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    Ok(deleted > 0)
 }
 
 /// Entities whose `column` equals `value`; `column` is one of this module's constants.
@@ -177,21 +226,29 @@ pub async fn replace_search(
     Ok(())
 }
 
-/// The relations whose source is `ref_key`: `(type, target)`, in a stable order.
+/// The relations whose source is one of `keys`: source → `(type, target)`, sorted.
 pub async fn relations_from(
     conn: &mut AnyConnection,
-    ref_key: &str,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT DISTINCT relation_type, target_ref FROM catalog_relations \
-         WHERE source_ref = $1 ORDER BY relation_type, target_ref",
-    )
-    .bind(ref_key)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-        .collect()
+    keys: &[String],
+) -> Result<HashMap<String, Vec<(String, String)>>, sqlx::Error> {
+    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    for chunk in keys.chunks(BATCH) {
+        let sql = format!(
+            "SELECT DISTINCT source_ref, relation_type, target_ref FROM catalog_relations \
+             WHERE source_ref IN ({}) ORDER BY source_ref, relation_type, target_ref",
+            placeholders(1, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for key in chunk {
+            query = query.bind(key);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            out.entry(row.try_get(0)?)
+                .or_default()
+                .push((row.try_get(1)?, row.try_get(2)?));
+        }
+    }
+    Ok(out)
 }
 
 /// Registers a location once; returns its id.
@@ -225,6 +282,14 @@ pub async fn count(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
         .await
 }
 
+/// `$first, $first+1, …` for `count` values.
+pub(crate) fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `prefix ($1, $2, $3), ($4, $5, $6)…` for `rows` rows of `columns` values.
 fn values_sql(prefix: &str, rows: usize, columns: usize) -> String {
     let mut sql = String::from(prefix);
@@ -233,12 +298,7 @@ fn values_sql(prefix: &str, rows: usize, columns: usize) -> String {
             sql.push_str(", ");
         }
         sql.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", row * columns + column + 1));
-        }
+        sql.push_str(&placeholders(row * columns + 1, columns));
         sql.push(')');
     }
     sql

@@ -1,3 +1,4 @@
-//! The catalog at the edge: the `portico import` command (the REST routes join it here).
+//! The catalog at the edge: the `portico import` command and the REST API.
 
 pub mod import;
+pub mod routes;

@@ -32,12 +32,13 @@ CREATE INDEX catalog_relations_originator ON catalog_relations (originator_id);
 CREATE INDEX catalog_relations_source ON catalog_relations (source_ref, relation_type);
 CREATE INDEX catalog_relations_target ON catalog_relations (target_ref);
 
--- One row per (entity, flattened field path, value), lower-cased: kind, metadata.name,
+-- One row per (entity, flattened field path, value), keys lower-cased: kind, metadata.name,
 -- spec.type, metadata.tags, relations.ownedby, … Lists give one row per item.
 CREATE TABLE catalog_search (
     entity_id TEXT NOT NULL REFERENCES catalog_entities (id) ON DELETE CASCADE,
     key TEXT NOT NULL,
-    value TEXT
+    value TEXT,                          -- lower-cased: what filters compare
+    original_value TEXT                  -- as written: what facets show
 );
 
 CREATE INDEX catalog_search_key_value ON catalog_search (key, value, entity_id);

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use portico_core::catalog::query::QueryError;
 use portico_core::catalog::CatalogError;
 use portico_core::events::EventError;
 use portico_core::storage::StorageError;
@@ -97,6 +98,12 @@ impl From<StorageError> for ApiError {
             ) => Self::Unavailable(e),
             _ => Self::Internal(Box::new(e)),
         }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(e: QueryError) -> Self {
+        Self::Input(e.to_string())
     }
 }
 

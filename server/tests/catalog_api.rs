@@ -164,3 +164,151 @@ async fn entities_by_name_uid_and_refs() {
         db.cleanup().await;
     }
 }
+
+async fn get_json(server: &TestServer, path: &str) -> (u16, Value) {
+    json(server.get(path).await).await
+}
+
+fn names(items: &Value) -> Vec<String> {
+    items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e["kind"].as_str().unwrap_or("?"),
+                e["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn queries_pages_facets_and_the_list() {
+    for db in databases().await {
+        let server = with_examples(&db.url).await;
+        let api = "/api/catalog";
+
+        // Filter, order and cursor pagination: every component once, in name order.
+        let (status, first) = get_json(
+            &server,
+            &format!("{api}/entities/by-query?filter=kind=component&limit=5&orderField=metadata.name,asc&fields=kind,metadata.name"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(first["totalItems"], 13);
+        assert!(first["pageInfo"].get("prevCursor").is_none());
+        let mut seen = names(&first["items"]);
+        let mut cursor = first["pageInfo"]["nextCursor"].as_str().map(str::to_owned);
+        let mut pages = 1;
+        while let Some(next) = cursor {
+            let (_, page) = get_json(
+                &server,
+                &format!("{api}/entities/by-query?cursor={next}&fields=kind,metadata.name"),
+            )
+            .await;
+            assert!(page["pageInfo"]["prevCursor"].is_string());
+            seen.extend(names(&page["items"]));
+            cursor = page["pageInfo"]["nextCursor"].as_str().map(str::to_owned);
+            pages += 1;
+        }
+        assert_eq!(pages, 3);
+        let mut sorted = seen.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(seen, sorted, "in order, each once");
+        assert_eq!(seen.len(), 13);
+        assert!(seen.iter().all(|n| n.starts_with("Component:")));
+
+        // Several `filter` parameters are alternatives; `limit=0` counts without a next page.
+        let (_, either) = get_json(
+            &server,
+            &format!("{api}/entities/by-query?filter=kind=system&filter=kind=domain&limit=0"),
+        )
+        .await;
+        assert_eq!(either["totalItems"], 6);
+        assert_eq!(either["pageInfo"], json!({}));
+
+        // Relations are filterable; the list endpoint returns a plain array.
+        let (status, owned) = get_json(
+            &server,
+            &format!("{api}/entities?filter=relations.ownedby=group:default/team-a&fields=kind,metadata.name&order=asc:metadata.name"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(owned.as_array().unwrap().len(), 12);
+        assert!(names(&owned).contains(&"System:artist-engagement-portal".to_owned()));
+        let (_, window) = get_json(&server, &format!("{api}/entities?filter=kind=domain&order=desc:metadata.name&offset=1&limit=1&fields=kind,metadata.name")).await;
+        assert_eq!(names(&window), vec!["Domain:audio"]);
+
+        // Full text: every word must start a token in one of the fields.
+        let (_, text) = get_json(&server, &format!("{api}/entities/by-query?fullTextFilterTerm=wayback%20arch&fields=kind,metadata.name")).await;
+        let mut found = names(&text["items"]);
+        found.sort();
+        assert_eq!(
+            found,
+            vec![
+                "API:wayback-archive",
+                "Component:wayback-archive",
+                "Component:wayback-archive-ingestion",
+                "Component:wayback-archive-storage"
+            ]
+        );
+
+        // Facets, with the values as written and counts, restricted by a filter.
+        let (status, facets) = get_json(
+            &server,
+            &format!("{api}/entity-facets?facet=kind&facet=spec.type&filter=kind=component"),
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            facets["facets"]["kind"],
+            json!([{"value": "Component", "count": 13}])
+        );
+        assert_eq!(
+            facets["facets"]["spec.type"],
+            json!([{"value": "service", "count": 10}, {"value": "website", "count": 2}, {"value": "library", "count": 1}])
+        );
+        let (_, all_kinds) = get_json(&server, &format!("{api}/entity-facets?facet=kind")).await;
+        let total: i64 = all_kinds["facets"]["kind"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["count"].as_i64().unwrap())
+            .sum();
+        assert_eq!(total, 63);
+
+        // Bad parameters name themselves.
+        for (path, message) in [
+            (
+                format!("{api}/entities/by-query?limit=many"),
+                "limit: \"many\" is not a whole number",
+            ),
+            (
+                format!("{api}/entities/by-query?cursor=garbage"),
+                "cursor: is not a cursor this catalog issued",
+            ),
+            (
+                format!("{api}/entities/by-query?orderField=metadata.name,up"),
+                "orderField: \"up\" is not a direction (asc or desc)",
+            ),
+            (
+                format!("{api}/entity-facets"),
+                "facet: at least one facet is required",
+            ),
+            (
+                format!("{api}/entities?filter==x"),
+                "filter: \"=x\" has no key (expected key=value or key)",
+            ),
+        ] {
+            let (status, body) = get_json(&server, &path).await;
+            assert_eq!(status, 400, "{path}");
+            assert_eq!(body["error"]["message"], message, "{path}");
+        }
+
+        server.stop().await.unwrap();
+        db.cleanup().await;
+    }
+}

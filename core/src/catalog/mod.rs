@@ -11,6 +11,7 @@
 //! - [`substitution`]: `$text`, `$json` and `$yaml` placeholders.
 //! - [`reader`]: reading a location from disk, following `Location` targets.
 //! - [`search`]: the flattened key/value rows behind filters and facets.
+//! - [`query`]: filters, ordering, full-text, pages and facets with Backstage's semantics.
 //! - [`store`]: the SQL.
 //! - [`service`]: the [`Catalog`] service: ingestion and reads.
 
@@ -20,6 +21,7 @@ mod error;
 pub mod kinds;
 pub mod output;
 pub mod problem;
+pub mod query;
 pub mod reader;
 pub mod reference;
 pub mod relations;
@@ -34,4 +36,4 @@ pub use error::CatalogError;
 pub use problem::{FieldProblem, Problem};
 pub use reference::EntityRef;
 pub use relations::Relation;
-pub use service::{Catalog, IngestSummary, StoredEntity};
+pub use service::{Catalog, Facet, IngestSummary, Page, StoredEntity};

@@ -11,16 +11,27 @@ use super::{Entity, Relation};
 /// definition or a long description would only bloat the index.
 const MAX_VALUE_LEN: usize = 200;
 
-/// The rows for one entity, lower-cased and without duplicates.
-pub fn search_rows(entity: &Entity, uid: &str, relations: &[Relation]) -> Vec<(String, String)> {
+/// One row of the search index.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SearchRow {
+    /// The field path, lower-cased: `spec.type`.
+    pub key: String,
+    /// The value lower-cased, as filters compare it.
+    pub value: String,
+    /// The value as written, as facets show it.
+    pub original: String,
+}
+
+/// The rows for one entity, without duplicates.
+pub fn search_rows(entity: &Entity, uid: &str, relations: &[Relation]) -> Vec<SearchRow> {
     let mut rows = BTreeSet::new();
     for (key, value) in entity.as_map() {
         flatten(key, value, &mut rows);
     }
-    rows.insert(("metadata.uid".to_owned(), uid.to_ascii_lowercase()));
+    rows.insert(row("metadata.uid".to_owned(), uid.to_owned()));
     let source = entity.reference();
     for relation in relations.iter().filter(|r| r.source == source) {
-        rows.insert((
+        rows.insert(row(
             format!("relations.{}", relation.relation_type.to_ascii_lowercase()),
             relation.target.key(),
         ));
@@ -28,12 +39,20 @@ pub fn search_rows(entity: &Entity, uid: &str, relations: &[Relation]) -> Vec<(S
     rows.into_iter().collect()
 }
 
-fn flatten(key: &str, value: &Value, rows: &mut BTreeSet<(String, String)>) {
+fn row(key: String, original: String) -> SearchRow {
+    SearchRow {
+        key: key.to_lowercase(),
+        value: original.to_lowercase(),
+        original,
+    }
+}
+
+fn flatten(key: &str, value: &Value, rows: &mut BTreeSet<SearchRow>) {
     let scalar = match value {
         Value::Null => return,
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::String(s) => s.to_lowercase(),
+        Value::String(s) => s.clone(),
         Value::Array(items) => {
             // A list gives one row per item under the same key: `metadata.tags=java`.
             for item in items {
@@ -49,7 +68,7 @@ fn flatten(key: &str, value: &Value, rows: &mut BTreeSet<(String, String)>) {
         }
     };
     if scalar.len() <= MAX_VALUE_LEN {
-        rows.insert((key.to_lowercase(), scalar));
+        rows.insert(row(key.to_owned(), scalar));
     }
 }
 
@@ -70,7 +89,10 @@ mod tests {
         }))
         .unwrap();
         let rows = search_rows(&entity, "UID-1", &relations(&entity));
-        let has = |k: &str, v: &str| rows.contains(&(k.to_owned(), v.to_owned()));
+        let has = |k: &str, v: &str| rows.iter().any(|r| r.key == k && r.value == v);
+        assert!(rows
+            .iter()
+            .any(|r| r.key == "kind" && r.original == "Component"));
         assert!(has("kind", "component"));
         assert!(has("metadata.name", "web"));
         assert!(has("metadata.namespace", "default"));
@@ -80,11 +102,11 @@ mod tests {
         assert!(has("metadata.uid", "uid-1"));
         assert!(has("relations.ownedby", "group:default/team-a"));
         assert!(
-            !rows.iter().any(|(k, _)| k == "metadata.description"),
+            !rows.iter().any(|r| r.key == "metadata.description"),
             "long values are skipped"
         );
         assert!(
-            !rows.iter().any(|(k, _)| k == "relations.ownerof"),
+            !rows.iter().any(|r| r.key == "relations.ownerof"),
             "only the entity's own relations"
         );
     }

@@ -5,6 +5,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::entity::insert_annotation;
+use super::query::{self, Filter, Query};
 use super::reader::LocationRead;
 use super::relations::relations;
 use super::search::search_rows;
@@ -35,6 +36,21 @@ pub struct IngestSummary {
     pub rejected: Vec<Problem>,
     /// Problems that rejected nothing (a missing target, an unreadable placeholder).
     pub warnings: Vec<Problem>,
+}
+
+/// A page of query results.
+#[derive(Clone, Debug, Serialize)]
+pub struct Page {
+    pub items: Vec<StoredEntity>,
+    /// How many entities match the query in all.
+    pub total: i64,
+}
+
+/// One value of a facet and how many entities have it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Facet {
+    pub value: String,
+    pub count: i64,
 }
 
 /// An entity as stored, with what the catalog knows of it.
@@ -262,6 +278,39 @@ impl Catalog {
             self.events.publish(event);
         }
         Ok(true)
+    }
+
+    /// A page of entities matching `query`, and how many match in all.
+    pub async fn query(&self, query: &Query) -> Result<Page, CatalogError> {
+        let mut conn = self.db.pool().acquire().await?;
+        let (ids, total) = query::page_ids(&mut conn, query).await?;
+        let rows = store::by_ids(&mut conn, &ids).await?;
+        let mut loaded: HashMap<String, StoredEntity> = load(&mut conn, rows)
+            .await?
+            .into_iter()
+            .map(|(_, entity)| (entity.uid.clone(), entity))
+            .collect();
+        let items = ids.iter().filter_map(|id| loaded.remove(id)).collect();
+        Ok(Page { items, total })
+    }
+
+    /// For each of `keys`, the values the entities matching `filter` have, with counts.
+    pub async fn facets(
+        &self,
+        keys: &[String],
+        filter: &Filter,
+    ) -> Result<Vec<(String, Vec<Facet>)>, CatalogError> {
+        let mut conn = self.db.pool().acquire().await?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let counts = query::facet_counts(&mut conn, key, filter).await?;
+            let facets = counts
+                .into_iter()
+                .map(|(value, count)| Facet { value, count })
+                .collect();
+            out.push((key.clone(), facets));
+        }
+        Ok(out)
     }
 
     /// How many entities the catalog holds.

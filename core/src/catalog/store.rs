@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
 
+use super::search::SearchRow;
 use super::Relation;
 
 /// Rows per multi-row INSERT: few round trips, well under both backends' bind limits.
@@ -67,20 +68,37 @@ pub async fn by_uid(conn: &mut AnyConnection, uid: &str) -> Result<Option<Entity
     Ok(select_where(conn, "id", uid).await?.pop())
 }
 
+/// The entities with these ids, in any order.
+pub async fn by_ids(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<Vec<EntityRow>, sqlx::Error> {
+    select_in(conn, "id", ids).await
+}
+
 /// The entities with these reference keys, in any order.
 pub async fn by_ref_keys(
     conn: &mut AnyConnection,
     keys: &[String],
 ) -> Result<Vec<EntityRow>, sqlx::Error> {
-    let mut rows = Vec::with_capacity(keys.len());
-    for chunk in keys.chunks(BATCH) {
+    select_in(conn, "ref_key", keys).await
+}
+
+/// Entities whose `column` is one of `values`; `column` is one of this module's constants.
+async fn select_in(
+    conn: &mut AnyConnection,
+    column: &'static str,
+    values: &[String],
+) -> Result<Vec<EntityRow>, sqlx::Error> {
+    let mut rows = Vec::with_capacity(values.len());
+    for chunk in values.chunks(BATCH) {
         let sql = format!(
-            "SELECT {COLUMNS} FROM catalog_entities WHERE ref_key IN ({})",
+            "SELECT {COLUMNS} FROM catalog_entities WHERE {column} IN ({})",
             placeholders(1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
-        for key in chunk {
-            query = query.bind(key);
+        for value in chunk {
+            query = query.bind(value);
         }
         for row in query.fetch_all(&mut *conn).await? {
             rows.push(from_row(&row)?);
@@ -205,7 +223,7 @@ pub async fn replace_relations(
 pub async fn replace_search(
     conn: &mut AnyConnection,
     entity: &str,
-    rows: &[(String, String)],
+    rows: &[SearchRow],
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM catalog_search WHERE entity_id = $1")
         .bind(entity)
@@ -213,13 +231,17 @@ pub async fn replace_search(
         .await?;
     for chunk in rows.chunks(BATCH) {
         let sql = values_sql(
-            "INSERT INTO catalog_search (entity_id, key, value) VALUES ",
+            "INSERT INTO catalog_search (entity_id, key, value, original_value) VALUES ",
             chunk.len(),
-            3,
+            4,
         );
         let mut query = sqlx::query(&sql);
-        for (key, value) in chunk {
-            query = query.bind(entity).bind(key).bind(value);
+        for row in chunk {
+            query = query
+                .bind(entity)
+                .bind(&row.key)
+                .bind(&row.value)
+                .bind(&row.original);
         }
         query.execute(&mut *conn).await?;
     }

@@ -30,6 +30,10 @@ pub struct Config {
     pub site_root: PathBuf,
     /// Seed the demo data set into an empty database at start.
     pub demo: bool,
+    /// Directories whose files may be registered as catalog locations through the API.
+    pub catalog_roots: Vec<PathBuf>,
+    /// Hosts whose URLs may be registered as catalog locations through the API.
+    pub catalog_url_hosts: Vec<String>,
 }
 
 /// The database URL. It may hold a password: its `Debug` and `Display` hide it.
@@ -75,6 +79,8 @@ struct FileConfig {
     log_format: Option<String>,
     site_root: Option<PathBuf>,
     demo: Option<bool>,
+    catalog_roots: Option<Vec<PathBuf>>,
+    catalog_url_hosts: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -155,12 +161,31 @@ impl Config {
                 Some(v) => parse_bool("PORTICO_DEMO", &v)?,
                 None => file.demo.unwrap_or(false),
             };
+        // Lists: comma-separated in variables, arrays in the file.
+        let list = |variable: &str| {
+            env(variable).map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+        };
+        let catalog_roots = list("PORTICO_CATALOG_ROOTS")
+            .map(|dirs| dirs.into_iter().map(PathBuf::from).collect())
+            .or(file.catalog_roots)
+            .unwrap_or_default();
+        let catalog_url_hosts = list("PORTICO_CATALOG_URL_HOSTS")
+            .or(file.catalog_url_hosts)
+            .unwrap_or_default();
         Ok(Self {
             addr,
             database_url,
             log_format,
             site_root,
             demo,
+            catalog_roots,
+            catalog_url_hosts,
         })
     }
 }
@@ -324,6 +349,24 @@ mod tests {
         .unwrap();
         assert_eq!(from_flag.addr.port(), 6000);
         assert_eq!(from_flag.site_root, PathBuf::from("/srv/site"));
+
+        let lists = load(
+            &[],
+            &[
+                ("PORTICO_CATALOG_ROOTS", "/srv/catalog, /srv/more,"),
+                ("PORTICO_CATALOG_URL_HOSTS", "git.example.com"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            lists.catalog_roots,
+            vec![PathBuf::from("/srv/catalog"), PathBuf::from("/srv/more")]
+        );
+        assert_eq!(lists.catalog_url_hosts, vec!["git.example.com"]);
+        let file = config_file("catalog_roots = [\"/srv/a\"]\ncatalog_url_hosts = [\"h\"]\n");
+        let from_file = load(&["--config", file.path().to_str().unwrap()], &[]).unwrap();
+        assert_eq!(from_file.catalog_roots, vec![PathBuf::from("/srv/a")]);
+        assert_eq!(from_file.catalog_url_hosts, vec!["h"]);
 
         let env_site = load(&[], &[("LEPTOS_SITE_ROOT", "/elsewhere")]).unwrap();
         assert_eq!(env_site.site_root, PathBuf::from("/elsewhere"));

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use portico_core::catalog::locations::LocationError;
 use portico_core::catalog::query::QueryError;
 use portico_core::catalog::CatalogError;
 use portico_core::events::EventError;
@@ -24,6 +25,9 @@ pub enum ApiError {
     /// The request's input breaks a rule; the message names the field.
     #[error("{0}")]
     Input(String),
+    /// The request conflicts with what exists (a location registered twice).
+    #[error("{0}")]
+    Conflict(String),
     /// The database cannot be reached right now; retrying later may work.
     #[error("storage unavailable")]
     Unavailable(#[source] StorageError),
@@ -37,6 +41,7 @@ impl ApiError {
         match self {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "NotFoundError"),
             Self::Input(_) => (StatusCode::BAD_REQUEST, "InputError"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "ConflictError"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableError"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
         }
@@ -47,7 +52,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, name) = self.status_and_name();
         let message = match &self {
-            Self::NotFound(m) | Self::Input(m) => m.clone(),
+            Self::NotFound(m) | Self::Input(m) | Self::Conflict(m) => m.clone(),
             Self::Unavailable(e) => {
                 tracing::warn!(error = e as &dyn std::error::Error, "storage unavailable");
                 "The service is temporarily unavailable; try again shortly.".to_owned()
@@ -101,6 +106,17 @@ impl From<StorageError> for ApiError {
     }
 }
 
+impl From<LocationError> for ApiError {
+    fn from(e: LocationError) -> Self {
+        match e {
+            LocationError::Invalid { .. } => Self::Input(e.to_string()),
+            LocationError::Exists(_) => Self::Conflict(e.to_string()),
+            LocationError::NotFound(_) => Self::NotFound(e.to_string()),
+            LocationError::Catalog(e) => e.into(),
+        }
+    }
+}
+
 impl From<QueryError> for ApiError {
     fn from(e: QueryError) -> Self {
         Self::Input(e.to_string())
@@ -143,6 +159,12 @@ mod tests {
     #[tokio::test]
     async fn every_error_has_a_status_and_a_safe_body() {
         let cases = [
+            (
+                ApiError::Conflict("location file:/x is already registered".into()),
+                409,
+                "ConflictError",
+                "location file:/x is already registered",
+            ),
             (
                 ApiError::NotFound("no route GET /api/x".into()),
                 404,

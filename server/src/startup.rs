@@ -10,6 +10,7 @@ use std::time::Duration;
 use axum::routing::any;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
+use portico_core::catalog::locations::LocationPolicy;
 use portico_core::demo::{self, SeedOutcome};
 use portico_core::storage::{Database, StorageError};
 use portico_core::Portal;
@@ -90,6 +91,10 @@ impl Server {
             portal: portal.clone(),
             leptos: leptos_options(config),
             metrics: Arc::new(Metrics::new()),
+            locations: Arc::new(LocationPolicy {
+                file_roots: config.catalog_roots.clone(),
+                url_hosts: config.catalog_url_hosts.clone(),
+            }),
         };
         let listener =
             TcpListener::bind(config.addr)

@@ -14,11 +14,13 @@
 //! - [`query`]: filters, ordering, full-text, pages and facets with Backstage's semantics.
 //! - [`store`]: the SQL.
 //! - [`service`]: the [`Catalog`] service: ingestion and reads.
+//! - [`locations`]: registered locations and the policy for where they may point.
 
 pub mod document;
 pub mod entity;
 mod error;
 pub mod kinds;
+pub mod locations;
 pub mod output;
 pub mod problem;
 pub mod query;

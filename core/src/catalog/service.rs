@@ -21,7 +21,7 @@ pub const ORPHAN: &str = "backstage.io/orphan";
 /// The catalog: ingestion and reads.
 #[derive(Clone, Debug)]
 pub struct Catalog {
-    db: Database,
+    pub(super) db: Database,
     events: Events,
 }
 

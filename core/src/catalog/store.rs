@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
 
+use super::locations::Location;
 use super::search::SearchRow;
 use super::Relation;
 
@@ -296,6 +297,56 @@ pub async fn upsert_location(
         .bind(target)
         .fetch_one(&mut *conn)
         .await
+}
+
+fn location_from_row(row: &sqlx::any::AnyRow) -> Result<Location, sqlx::Error> {
+    Ok(Location {
+        id: row.try_get("id")?,
+        kind: row.try_get("type")?,
+        target: row.try_get("target")?,
+    })
+}
+
+pub async fn locations(conn: &mut AnyConnection) -> Result<Vec<Location>, sqlx::Error> {
+    sqlx::query("SELECT id, type, target FROM catalog_locations ORDER BY created_at, id")
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(location_from_row)
+        .collect()
+}
+
+pub async fn location(conn: &mut AnyConnection, id: &str) -> Result<Option<Location>, sqlx::Error> {
+    sqlx::query("SELECT id, type, target FROM catalog_locations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(location_from_row)
+        .transpose()
+}
+
+pub async fn location_by_target(
+    conn: &mut AnyConnection,
+    kind: &str,
+    target: &str,
+) -> Result<Option<Location>, sqlx::Error> {
+    sqlx::query("SELECT id, type, target FROM catalog_locations WHERE type = $1 AND target = $2")
+        .bind(kind)
+        .bind(target)
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(location_from_row)
+        .transpose()
+}
+
+pub async fn delete_location(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM catalog_locations WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn count(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {

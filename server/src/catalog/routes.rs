@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/catalog/entities/by-query", get(query_entities))
         .route("/api/catalog/entities", get(list_entities))
         .route("/api/catalog/entity-facets", get(get_entity_facets))
+        .merge(super::locations::router())
 }
 
 /// Page size of `by-query` when the client names none.

@@ -25,14 +25,22 @@ pub struct TestServer {
 impl TestServer {
     /// Serves on a random loopback port against `database_url`.
     pub async fn start(database_url: &str, demo: bool) -> Self {
+        Self::start_with(database_url, |config| config.demo = demo).await
+    }
+
+    /// Like [`TestServer::start`], with the configuration adjusted by `configure`.
+    pub async fn start_with(database_url: &str, configure: impl FnOnce(&mut Config)) -> Self {
         let site = tempfile::tempdir().unwrap();
-        let config = Config {
+        let mut config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
             database_url: DatabaseUrl::new(database_url),
             log_format: LogFormat::Text,
             site_root: site.path().to_owned(),
-            demo,
+            demo: false,
+            catalog_roots: Vec::new(),
+            catalog_url_hosts: Vec::new(),
         };
+        configure(&mut config);
         let server = Server::bind(&config)
             .await
             .expect("binding the test server");

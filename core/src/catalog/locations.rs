@@ -1,0 +1,282 @@
+//! Registered locations: what may be registered, registering, reading again, removing.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::reader::{read_location, LocationRead};
+use super::store;
+use super::{Catalog, CatalogError, EntityRef, IngestSummary};
+
+/// Where locations registered through the API may point. Deny by default: with nothing
+/// configured, only `portico import` (run by an operator) can add locations.
+#[derive(Clone, Debug, Default)]
+pub struct LocationPolicy {
+    /// Directories whose files (and sub-directories) may be registered as `file` locations.
+    pub file_roots: Vec<PathBuf>,
+    /// Hosts whose URLs may be registered as `url` locations.
+    pub url_hosts: Vec<String>,
+}
+
+/// A registered location.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub target: String,
+}
+
+/// Why a location cannot be registered or read.
+#[derive(Debug, thiserror::Error)]
+pub enum LocationError {
+    /// The request breaks a rule (`field` names what is wrong).
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// The location is registered already.
+    #[error("location {0} is already registered")]
+    Exists(String),
+    /// No location has this id.
+    #[error("no location with id {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
+}
+
+impl From<sqlx::Error> for LocationError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Catalog(e.into())
+    }
+}
+
+impl LocationPolicy {
+    /// The canonical path of a `file` target, if the policy allows it.
+    pub fn check_file(&self, target: &str) -> Result<PathBuf, LocationError> {
+        let invalid = |message: String| LocationError::Invalid {
+            field: "target",
+            message,
+        };
+        if self.file_roots.is_empty() {
+            return Err(invalid(
+                "file locations cannot be registered here: no directory is allowed (PORTICO_CATALOG_ROOTS)".into(),
+            ));
+        }
+        // Resolve links and `..` first: the check is on where the file really is.
+        let path = Path::new(target)
+            .canonicalize()
+            .map_err(|_| invalid(format!("{target}: no such file or directory")))?;
+        let allowed = self
+            .file_roots
+            .iter()
+            .filter_map(|root| root.canonicalize().ok())
+            .any(|root| path.starts_with(root));
+        if allowed {
+            Ok(path)
+        } else {
+            Err(invalid(format!(
+                "{target} is outside the directories allowed by PORTICO_CATALOG_ROOTS"
+            )))
+        }
+    }
+
+    /// Checks a `url` target against the host allow-list.
+    pub fn check_url(&self, target: &str) -> Result<(), LocationError> {
+        let invalid = |message: String| LocationError::Invalid {
+            field: "target",
+            message,
+        };
+        let rest = target
+            .strip_prefix("https://")
+            .or_else(|| target.strip_prefix("http://"))
+            .ok_or_else(|| invalid(format!("{target} is not an http(s) URL")))?;
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let host = authority.rsplit('@').next().unwrap_or_default();
+        let host = host
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if self
+            .url_hosts
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(&host))
+        {
+            Ok(())
+        } else {
+            Err(invalid(format!(
+                "host {host:?} is not allowed for url locations (PORTICO_CATALOG_URL_HOSTS)"
+            )))
+        }
+    }
+}
+
+impl Catalog {
+    /// Registers a `file` location the policy allows and reads it at once.
+    /// With `dry_run`, only reads and reports what it would store.
+    pub async fn add_file_location(
+        &self,
+        policy: &LocationPolicy,
+        target: &str,
+        dry_run: bool,
+    ) -> Result<(Location, LocationRead, Option<IngestSummary>), LocationError> {
+        let path = policy.check_file(target)?;
+        let target = path.display().to_string();
+        let mut conn = self.db.pool().acquire().await?;
+        if !dry_run
+            && store::location_by_target(&mut conn, "file", &target)
+                .await?
+                .is_some()
+        {
+            return Err(LocationError::Exists(format!("file:{target}")));
+        }
+        drop(conn);
+        let read = read_file_location(path).await;
+        if dry_run {
+            let location = Location {
+                id: String::new(),
+                kind: "file".into(),
+                target,
+            };
+            return Ok((location, read, None));
+        }
+        let id = self.register_location("file", &target).await?;
+        let summary = self.ingest(&format!("file:{target}"), read.clone()).await?;
+        Ok((
+            Location {
+                id,
+                kind: "file".into(),
+                target,
+            },
+            read,
+            Some(summary),
+        ))
+    }
+
+    pub async fn locations(&self) -> Result<Vec<Location>, LocationError> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(store::locations(&mut conn).await?)
+    }
+
+    pub async fn location(&self, id: &str) -> Result<Location, LocationError> {
+        let mut conn = self.db.pool().acquire().await?;
+        store::location(&mut conn, id)
+            .await?
+            .ok_or_else(|| LocationError::NotFound(id.to_owned()))
+    }
+
+    /// Removes a location; the entities it brought in become orphans.
+    pub async fn remove_location(&self, id: &str) -> Result<IngestSummary, LocationError> {
+        let location = self.location(id).await?;
+        let summary = self
+            .ingest(
+                &format!("{}:{}", location.kind, location.target),
+                LocationRead::default(),
+            )
+            .await?;
+        let mut conn = self.db.pool().acquire().await?;
+        store::delete_location(&mut conn, id).await?;
+        Ok(summary)
+    }
+
+    /// Reads again the location that brought `reference` in, and stores the result.
+    pub async fn refresh(&self, reference: &EntityRef) -> Result<IngestSummary, LocationError> {
+        let mut conn = self.db.pool().acquire().await?;
+        let row = store::by_ref_key(&mut conn, &reference.key())
+            .await?
+            .ok_or_else(|| LocationError::Invalid {
+                field: "entityRef",
+                message: format!("no entity {reference}"),
+            })?;
+        drop(conn);
+        let Some(path) = row.origin.strip_prefix("file:") else {
+            return Err(LocationError::Invalid {
+                field: "entityRef",
+                message: format!(
+                    "{reference} comes from {}, which cannot be read again here",
+                    row.origin
+                ),
+            });
+        };
+        let read = read_file_location(PathBuf::from(path)).await;
+        Ok(self.ingest(&row.origin, read).await?)
+    }
+}
+
+/// Reads a file location off the async runtime: file reads block.
+pub async fn read_file_location(path: PathBuf) -> LocationRead {
+    tokio::task::spawn_blocking(move || read_location(&path))
+        .await
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_targets_must_be_inside_an_allowed_root() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(root.path().join("catalog-info.yaml"), "").unwrap();
+        std::fs::write(outside.path().join("secret.yaml"), "").unwrap();
+        let policy = LocationPolicy {
+            file_roots: vec![root.path().to_owned()],
+            url_hosts: vec![],
+        };
+
+        assert!(policy
+            .check_file(root.path().join("catalog-info.yaml").to_str().unwrap())
+            .is_ok());
+        let escape = root
+            .path()
+            .join("..")
+            .join(outside.path().file_name().unwrap())
+            .join("secret.yaml");
+        let err = policy
+            .check_file(escape.to_str().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("is outside the directories allowed by PORTICO_CATALOG_ROOTS"),
+            "{err}"
+        );
+        #[cfg(unix)]
+        {
+            let link = root.path().join("link.yaml");
+            std::os::unix::fs::symlink(outside.path().join("secret.yaml"), &link).unwrap();
+            assert!(
+                policy.check_file(link.to_str().unwrap()).is_err(),
+                "links are followed before the check"
+            );
+        }
+        let none = LocationPolicy::default();
+        assert!(none
+            .check_file(root.path().join("catalog-info.yaml").to_str().unwrap())
+            .unwrap_err()
+            .to_string()
+            .contains("no directory is allowed"));
+    }
+
+    #[test]
+    fn url_targets_must_name_an_allowed_host() {
+        let policy = LocationPolicy {
+            file_roots: vec![],
+            url_hosts: vec!["git.example.com".into()],
+        };
+        assert!(policy
+            .check_url("https://git.example.com/org/repo/catalog-info.yaml")
+            .is_ok());
+        assert!(policy.check_url("https://GIT.example.com:8443/x").is_ok());
+        for bad in [
+            "https://169.254.169.254/latest",
+            "http://git.example.com.evil.net/x",
+            "https://user@internal/x",
+            "file:///etc/passwd",
+        ] {
+            assert!(policy.check_url(bad).is_err(), "{bad}");
+        }
+    }
+}

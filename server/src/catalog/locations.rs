@@ -1,0 +1,168 @@
+//! `/api/catalog/locations`, `/refresh` and `/validate-entity`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use portico_core::catalog::locations::LocationError;
+use portico_core::catalog::reference::{RefContext, DEFAULT_NAMESPACE};
+use portico_core::catalog::{Entity, EntityRef};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/catalog/locations",
+            get(list_locations).post(create_location),
+        )
+        .route(
+            "/api/catalog/locations/{id}",
+            get(get_location).delete(delete_location),
+        )
+        .route("/api/catalog/refresh", post(refresh_entity))
+        .route("/api/catalog/validate-entity", post(validate_entity))
+}
+
+/// `GET /locations` → `[{data: {id, type, target}}]`.
+async fn list_locations(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let locations = state.portal.catalog().locations().await?;
+    Ok(Json(Value::Array(
+        locations
+            .into_iter()
+            .map(|l| json!({ "data": l }))
+            .collect(),
+    )))
+}
+
+/// `GET /locations/{id}` → `{id, type, target}`.
+async fn get_location(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(state.portal.catalog().location(&id).await?)))
+}
+
+#[derive(Deserialize)]
+struct NewLocation {
+    #[serde(rename = "type")]
+    kind: String,
+    target: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateOptions {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// `POST /locations[?dryRun=true]` `{type, target}` → 201 `{location, entities, problems}`.
+/// `file` targets must lie in `PORTICO_CATALOG_ROOTS`; `url` hosts must be listed in
+/// `PORTICO_CATALOG_URL_HOSTS`.
+async fn create_location(
+    State(state): State<AppState>,
+    Query(options): Query<CreateOptions>,
+    Json(request): Json<NewLocation>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    match request.kind.as_str() {
+        "file" => {}
+        "url" => {
+            state.locations.check_url(&request.target)?;
+            return Err(ApiError::Input(
+                "type: url locations are not read by this version of Portico; register a file \
+                 location, or import the files with `portico import`"
+                    .into(),
+            ));
+        }
+        other => {
+            return Err(ApiError::Input(format!(
+                "type: {other:?} is not a location type (file or url)"
+            )))
+        }
+    }
+    let (location, read, summary) = state
+        .portal
+        .catalog()
+        .add_file_location(&state.locations, &request.target, options.dry_run)
+        .await?;
+    let entities: Vec<&Entity> = read.entities.iter().map(|e| &e.entity).collect();
+    let problems: Vec<String> = read
+        .rejected
+        .iter()
+        .chain(&read.warnings)
+        .map(ToString::to_string)
+        .collect();
+    let status = if options.dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let body = json!({
+        "location": location,
+        "entities": entities,
+        "problems": problems,
+        "exists": false,
+        "summary": summary,
+    });
+    Ok((status, Json(body)))
+}
+
+/// `DELETE /locations/{id}` → 204; its entities become orphans.
+async fn delete_location(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.portal.catalog().remove_location(&id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RefreshRequest {
+    entity_ref: String,
+}
+
+/// `POST /refresh` `{entityRef}`: reads the entity's location again now.
+async fn refresh_entity(
+    State(state): State<AppState>,
+    Json(request): Json<RefreshRequest>,
+) -> Result<StatusCode, ApiError> {
+    let context = RefContext {
+        default_kind: None,
+        default_namespace: DEFAULT_NAMESPACE,
+    };
+    let reference =
+        EntityRef::parse(&request.entity_ref, context).map_err(|e| LocationError::Invalid {
+            field: "entityRef",
+            message: format!(
+                "{:?} is not a valid entity reference: {e}",
+                request.entity_ref
+            ),
+        })?;
+    state.portal.catalog().refresh(&reference).await?;
+    Ok(StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct ValidateRequest {
+    entity: Value,
+}
+
+/// `POST /validate-entity` `{entity, location}` → 200, or 400 `{errors: [{name, message}]}`
+/// with every problem and its field.
+async fn validate_entity(Json(request): Json<ValidateRequest>) -> (StatusCode, Json<Value>) {
+    match Entity::from_value(request.entity) {
+        Ok(_) => (StatusCode::OK, Json(json!({}))),
+        Err(problems) => {
+            let errors: Vec<Value> = problems
+                .iter()
+                .map(|p| json!({ "name": "InputError", "message": p.to_string() }))
+                .collect();
+            (StatusCode::BAD_REQUEST, Json(json!({ "errors": errors })))
+        }
+    }
+}

@@ -11,6 +11,7 @@ use axum::routing::any;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use portico_core::catalog::locations::LocationPolicy;
+use portico_core::catalog::watch::CatalogWatcher;
 use portico_core::demo::{self, SeedOutcome};
 use portico_core::storage::{Database, StorageError};
 use portico_core::Portal;
@@ -217,7 +218,7 @@ async fn prepare_database(portal: Portal, seed_demo: bool) {
     let mut delay = Duration::from_millis(250);
     loop {
         match prepare_once(&portal, seed_demo).await {
-            Ok(()) => return,
+            Ok(()) => break,
             Err(e) => {
                 warn!(
                     error = &*e as &dyn std::error::Error,
@@ -228,6 +229,46 @@ async fn prepare_database(portal: Portal, seed_demo: bool) {
                 delay = (delay * 2).min(MAX_RETRY_DELAY);
             }
         }
+    }
+    // Background workers need the migrated database.
+    supervise("catalog watcher", move || {
+        CatalogWatcher::new(portal.catalog()).run()
+    })
+    .await;
+}
+
+/// Runs a long-lived worker, restarting it with backoff when it fails or panics: a
+/// worker's crash is logged and never takes the server down. Cancelling this future
+/// (at shutdown) stops the worker too.
+async fn supervise<F, Fut, E>(name: &'static str, start: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    /// Aborts the worker when the supervisor is dropped.
+    struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+    impl<T> Drop for AbortOnDrop<T> {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+
+    let mut delay = Duration::from_secs(1);
+    loop {
+        let mut worker = AbortOnDrop(tokio::spawn(start()));
+        match (&mut worker.0).await {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => {
+                warn!(worker = name, error = %e, retry_in = ?delay, "worker failed; restarting")
+            }
+            Err(e) if e.is_panic() => {
+                tracing::error!(worker = name, retry_in = ?delay, "worker panicked; restarting")
+            }
+            Err(_) => return,
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(MAX_RETRY_DELAY);
     }
 }
 

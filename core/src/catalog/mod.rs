@@ -15,6 +15,7 @@
 //! - [`store`]: the SQL.
 //! - [`service`]: the [`Catalog`] service: ingestion and reads.
 //! - [`locations`]: registered locations and the policy for where they may point.
+//! - [`watch`]: reads a file location again as soon as one of its files changes.
 
 pub mod document;
 pub mod entity;
@@ -32,6 +33,7 @@ pub mod search;
 mod service;
 mod store;
 pub mod substitution;
+pub mod watch;
 
 pub use entity::Entity;
 pub use error::CatalogError;

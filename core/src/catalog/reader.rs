@@ -29,6 +29,9 @@ pub struct LocationRead {
     pub rejected: Vec<Problem>,
     /// Problems that rejected nothing: a listed target that is missing, a cycle.
     pub warnings: Vec<Problem>,
+    /// Every catalog file the location consists of (absolute), including listed targets
+    /// that do not exist yet: a change to any of them calls for reading it again.
+    pub files: Vec<PathBuf>,
 }
 
 /// Reads `root`: a YAML file, or a directory whose `.yaml`/`.yml` files are read in name order.
@@ -73,6 +76,7 @@ impl Reader {
         if !visited.insert(file.clone()) {
             return; // already read through another Location: a diamond or a cycle
         }
+        read.files.push(file.clone());
         let name = self.name(&file);
         let text = match std::fs::read_to_string(&file) {
             Ok(text) => text,
@@ -165,6 +169,8 @@ impl Reader {
             }
             let file = dir.join(target);
             if !file.exists() {
+                // Watched all the same: the target may be created later.
+                read.files.push(absolute(&file));
                 read.warnings
                     .push(problem(format!("{target}: target not found")));
                 continue;
@@ -176,6 +182,17 @@ impl Reader {
                 _ => self.read_file(&file, visited, read),
             }
         }
+    }
+}
+
+/// `path` with its directory resolved (the file itself may not exist).
+fn absolute(path: &Path) -> PathBuf {
+    match (
+        path.parent().and_then(|d| d.canonicalize().ok()),
+        path.file_name(),
+    ) {
+        (Some(dir), Some(name)) => dir.join(name),
+        _ => path.to_owned(),
     }
 }
 

@@ -31,7 +31,7 @@ help:
 	@echo "make run    install what is missing, build, serve the demo on http://127.0.0.1:3000"
 	@echo "make test   fmt, clippy, unit and integration tests (SQLite + PostgreSQL), end-to-end"
 	@echo "make build  release binary target/release/portico and its site in $(SITE)/"
-	@echo "make bench  start-up, memory, bundle size and page latency figures"
+		@echo "make bench  start-up, memory, bundle, page latency, catalog ingest and query figures"
 
 ## run: serve the demo data set with the embedded database.
 run: build
@@ -60,6 +60,8 @@ e2e: build end2end/node_modules/.installed $(CHROMIUM)
 
 bench: build
 	python3 tools/bench.py --bin target/release/portico --site $(SITE)
+	python3 tools/catalog-bench.py --bin target/release/portico --count 10000 --backend sqlite
+	tools/with-test-postgres.sh python3 tools/catalog-bench.py --bin target/release/portico --count 10000 --backend postgres --requests 200
 
 ## Tools: each installed only when missing.
 tools: $(WASM_BINDGEN) tools/node_modules/.installed wasm-target

@@ -171,10 +171,13 @@ async fn concurrent_appends_commit_in_id_order(t: &TestDb) {
 async fn demo_data_is_seeded_once_and_never_into_a_used_database(t: &TestDb) {
     let portal = portal(t);
     assert_eq!(demo::seed(&portal).await.unwrap(), SeedOutcome::Seeded);
+    let catalog = portal.catalog().count().await.unwrap();
+    assert!(catalog > 100, "{catalog}");
     assert_eq!(
         demo::seed(&portal).await.unwrap(),
         SeedOutcome::AlreadySeeded
     );
+    assert_eq!(portal.catalog().count().await.unwrap(), catalog);
     let seeded = portal
         .events()
         .read_since(0, Some("portal"), 10)
@@ -182,19 +185,29 @@ async fn demo_data_is_seeded_once_and_never_into_a_used_database(t: &TestDb) {
         .unwrap();
     assert_eq!(seeded.len(), 1);
     assert_eq!(seeded[0].event_type, "demo.seeded");
+    let web = portico_core::catalog::EntityRef::new("Component", "default", "web-shop");
+    let web = portal.catalog().entity(&web).await.unwrap().unwrap();
+    assert!(web
+        .relations
+        .contains(&("ownedBy".into(), "group:default/storefront".into())));
 
+    // A database with a catalog of its own gets no demo data.
     let used = TestDb::new(t.db.backend()).await.unwrap();
     let used_portal = Portal::with_database(used.db.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalog-info.yaml");
+    std::fs::write(&file, "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: ours\nspec:\n  type: team\n  children: []\n").unwrap();
+    let read = portico_core::catalog::reader::read_location(&file);
     used_portal
-        .events()
-        .record(NewEvent::new("catalog", "entity.upserted", json!({})))
+        .catalog()
+        .ingest("file:ours", read)
         .await
         .unwrap();
     assert_eq!(
         demo::seed(&used_portal).await.unwrap(),
         SeedOutcome::NotEmpty
     );
-    assert_eq!(used_portal.events().head().await.unwrap().count, 1);
+    assert_eq!(used_portal.catalog().count().await.unwrap(), 1);
     used.cleanup().await;
 }
 
@@ -242,4 +255,30 @@ async fn an_unreachable_database_is_reported_without_secrets() {
     let reason = readiness.describe();
     assert!(reason.starts_with("database unavailable"), "{reason}");
     assert!(!reason.contains("hunter2"), "{reason}");
+}
+
+/// Bulk appends keep order and ids, and roll back with their transaction.
+#[tokio::test]
+async fn bulk_appends_are_ordered_on_both_backends() {
+    for backend in [
+        portico_core::storage::Backend::Sqlite,
+        portico_core::storage::Backend::Postgres,
+    ] {
+        let Some(t) = TestDb::new(backend).await else {
+            continue;
+        };
+        let portal = Portal::with_database(t.db.clone());
+        let events = portal.events();
+        let batch: Vec<NewEvent> = (0..450)
+            .map(|i| NewEvent::new("catalog", "x", json!({ "i": i })))
+            .collect();
+        let mut tx = portal.db().pool().begin().await.unwrap();
+        let appended = events.append_all(&mut tx, &batch).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(appended.len(), 450);
+        let stored = events.read_since(0, None, 1000).await.unwrap();
+        assert_eq!(stored, appended);
+        assert!(stored.iter().enumerate().all(|(i, e)| e.payload["i"] == i));
+        t.cleanup().await;
+    }
 }

@@ -112,15 +112,7 @@ async fn select_in(
 pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<bool, sqlx::Error> {
     // SQLite enforces the cascades only with foreign keys on; delete explicitly so both
     // backends behave the same whatever the connection settings.
-    for table in [
-        "catalog_relations WHERE originator_id",
-        "catalog_search WHERE entity_id",
-    ] {
-        sqlx::query(&format!("DELETE FROM {table} = $1"))
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-    }
+    delete_stated(conn, &[id.to_owned()]).await?;
     let deleted = sqlx::query("DELETE FROM catalog_entities WHERE id = $1")
         .bind(id)
         .execute(&mut *conn)
@@ -146,29 +138,6 @@ async fn select_where(
     .collect()
 }
 
-pub async fn insert(conn: &mut AnyConnection, row: &EntityRow) -> Result<(), sqlx::Error> {
-    sqlx::query(&format!(
-        "INSERT INTO catalog_entities ({COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-    ))
-    .bind(&row.id)
-    .bind(&row.ref_key)
-    .bind(&row.kind)
-    .bind(&row.namespace)
-    .bind(&row.name)
-    .bind(&row.body)
-    .bind(&row.etag)
-    .bind(row.generation)
-    .bind(&row.origin)
-    .bind(&row.problems)
-    .bind(i32::from(row.orphan))
-    .bind(row.created_at)
-    .bind(row.updated_at)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
 /// Rewrites everything but the identity and creation time.
 pub async fn update(conn: &mut AnyConnection, row: &EntityRow) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -191,26 +160,71 @@ pub async fn update(conn: &mut AnyConnection, row: &EntityRow) -> Result<(), sql
     Ok(())
 }
 
-/// Replaces the relations an entity states (both directions).
-pub async fn replace_relations(
+/// Inserts new entities, many per statement.
+pub async fn insert_all(conn: &mut AnyConnection, rows: &[EntityRow]) -> Result<(), sqlx::Error> {
+    // 13 values a row: 100 rows stay well under both backends' limits on bound values.
+    for chunk in rows.chunks(100) {
+        let sql = values_sql(
+            &format!("INSERT INTO catalog_entities ({COLUMNS}) VALUES "),
+            chunk.len(),
+            13,
+        );
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = query
+                .bind(&row.id)
+                .bind(&row.ref_key)
+                .bind(&row.kind)
+                .bind(&row.namespace)
+                .bind(&row.name)
+                .bind(&row.body)
+                .bind(&row.etag)
+                .bind(row.generation)
+                .bind(&row.origin)
+                .bind(&row.problems)
+                .bind(i32::from(row.orphan))
+                .bind(row.created_at)
+                .bind(row.updated_at);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Removes what these entities stated (relations in both directions, search rows), so
+/// that it can be written anew.
+pub async fn delete_stated(conn: &mut AnyConnection, ids: &[String]) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(BATCH) {
+        for table in [
+            "catalog_relations WHERE originator_id",
+            "catalog_search WHERE entity_id",
+        ] {
+            let sql = format!("DELETE FROM {table} IN ({})", placeholders(1, chunk.len()));
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            query.execute(&mut *conn).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Inserts relations, each with the entity that states it.
+pub async fn insert_relations(
     conn: &mut AnyConnection,
-    originator: &str,
-    relations: &[Relation],
+    rows: &[(&str, &Relation)],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM catalog_relations WHERE originator_id = $1")
-        .bind(originator)
-        .execute(&mut *conn)
-        .await?;
-    for chunk in relations.chunks(BATCH) {
+    for chunk in rows.chunks(BATCH) {
         let sql = values_sql(
             "INSERT INTO catalog_relations (originator_id, source_ref, relation_type, target_ref) VALUES ",
             chunk.len(),
             4,
         );
         let mut query = sqlx::query(&sql);
-        for relation in chunk {
+        for (originator, relation) in chunk {
             query = query
-                .bind(originator)
+                .bind(*originator)
                 .bind(relation.source.key())
                 .bind(relation.relation_type)
                 .bind(relation.target.key());
@@ -220,16 +234,11 @@ pub async fn replace_relations(
     Ok(())
 }
 
-/// Replaces an entity's search rows.
-pub async fn replace_search(
+/// Inserts search rows, each with its entity.
+pub async fn insert_search(
     conn: &mut AnyConnection,
-    entity: &str,
-    rows: &[SearchRow],
+    rows: &[(&str, SearchRow)],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM catalog_search WHERE entity_id = $1")
-        .bind(entity)
-        .execute(&mut *conn)
-        .await?;
     for chunk in rows.chunks(BATCH) {
         let sql = values_sql(
             "INSERT INTO catalog_search (entity_id, key, value, original_value) VALUES ",
@@ -237,9 +246,9 @@ pub async fn replace_search(
             4,
         );
         let mut query = sqlx::query(&sql);
-        for row in chunk {
+        for (entity, row) in chunk {
             query = query
-                .bind(entity)
+                .bind(*entity)
                 .bind(&row.key)
                 .bind(&row.value)
                 .bind(&row.original);

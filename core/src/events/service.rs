@@ -37,6 +37,19 @@ impl Events {
         store::insert(conn, self.db.backend(), event).await
     }
 
+    /// Appends several events inside the caller's transaction, in order, with few
+    /// statements (bulk changes such as a catalog import). Publish after the commit.
+    pub async fn append_all(
+        &self,
+        conn: &mut AnyConnection,
+        events: &[NewEvent],
+    ) -> Result<Vec<Event>, EventError> {
+        for event in events {
+            event.validate()?;
+        }
+        store::insert_all(conn, self.db.backend(), events).await
+    }
+
     /// Appends `event` in a transaction of its own and publishes it.
     pub async fn record(&self, event: NewEvent) -> Result<Event, EventError> {
         event.validate()?;

@@ -47,6 +47,60 @@ pub(super) async fn insert(
     })
 }
 
+/// Inserts many events in as few statements as possible, in order. Same transaction
+/// rules as [`insert`].
+pub(super) async fn insert_all(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    events: &[NewEvent],
+) -> Result<Vec<Event>, EventError> {
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    if backend == Backend::Postgres {
+        // See `insert`: ids must become visible in order.
+        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS ordered_append")
+            .bind(APPEND_LOCK_KEY)
+            .execute(&mut *conn)
+            .await?;
+    }
+    let created_at = now_millis();
+    let mut out = Vec::with_capacity(events.len());
+    for chunk in events.chunks(200) {
+        let mut sql =
+            String::from("INSERT INTO events (topic, event_type, payload, created_at) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let n = i * 4;
+            sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
+        }
+        sql.push_str(" RETURNING id");
+        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        for event in chunk {
+            query = query
+                .bind(&event.topic)
+                .bind(&event.event_type)
+                .bind(event.payload.to_string())
+                .bind(created_at);
+        }
+        // Appends are serialised (one writer in SQLite, the lock in PostgreSQL), so a
+        // statement's ids are consecutive in row order; RETURNING's own order is not
+        // guaranteed, hence the sort.
+        let mut ids = query.fetch_all(&mut *conn).await?;
+        ids.sort_unstable();
+        out.extend(chunk.iter().zip(ids).map(|(event, id)| Event {
+            id,
+            topic: event.topic.clone(),
+            event_type: event.event_type.clone(),
+            payload: event.payload.clone(),
+            created_at: from_millis(created_at),
+        }));
+    }
+    Ok(out)
+}
+
 /// Events with an id greater than `after`, oldest first.
 pub(super) async fn select_since(
     pool: &AnyPool,

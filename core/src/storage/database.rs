@@ -79,6 +79,18 @@ impl Database {
         Ok(())
     }
 
+    /// Refreshes PostgreSQL's planner statistics for `tables` after bulk changes.
+    /// SQLite is left alone: measured on the catalog, its plans got slower with
+    /// statistics (facets p99 47 ms → 117 ms at 10k entities) and `ANALYZE` cost a second.
+    pub async fn analyze(&self, tables: &[&str]) -> Result<(), StorageError> {
+        if self.backend == Backend::Postgres {
+            self.pool
+                .execute(format!("ANALYZE {}", tables.join(", ")).as_str())
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Connections open in the pool, and how many of them are idle.
     pub fn pool_usage(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())
@@ -98,12 +110,16 @@ fn pool_options(backend: Backend) -> AnyPoolOptions {
         .idle_timeout(Duration::from_secs(600));
     match backend {
         // SQLite serialises writers; WAL lets readers proceed beside the writer, and
-        // `synchronous = NORMAL` is durable in WAL mode except across power loss.
+        // `synchronous = NORMAL` is durable in WAL mode except across power loss. The
+        // page cache may grow to 64 MiB per connection (the default is 2 MiB): a bulk
+        // import maintains several indexes over hundreds of thousands of rows, and
+        // spilling pages mid-transaction dominated its time. It is only used as filled.
         Backend::Sqlite => options.max_connections(8).after_connect(|conn, _meta| {
             Box::pin(async move {
                 conn.execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                     PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
                 )
                 .await?;
                 Ok(())

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 use portico_core::catalog::reader::read_location;
 use portico_core::catalog::IngestSummary;
@@ -29,17 +30,19 @@ pub async fn run(config: &Config, paths: &[PathBuf]) -> Result<ExitCode, Startup
             }
         };
         let origin = format!("file:{}", root.display());
+        let started = Instant::now();
         let read = {
             let root = root.clone();
             tokio::task::spawn_blocking(move || read_location(&root))
                 .await
                 .expect("reading catalog files does not panic")
         };
+        let read_in = started.elapsed();
         catalog
             .register_location("file", &root.display().to_string())
             .await?;
         let summary = catalog.ingest(&origin, read).await?;
-        report(path, &summary);
+        report(path, &summary, read_in, started.elapsed() - read_in);
         all_accepted &= summary.rejected.is_empty();
     }
     portal.db().close().await;
@@ -50,16 +53,19 @@ pub async fn run(config: &Config, paths: &[PathBuf]) -> Result<ExitCode, Startup
     })
 }
 
-fn report(path: &Path, summary: &IngestSummary) {
+fn report(path: &Path, summary: &IngestSummary, read_in: Duration, stored_in: Duration) {
     println!(
-        "{}: {} added, {} updated, {} unchanged, {} orphaned, {} rejected, {} warnings",
+        "{}: {} added, {} updated, {} unchanged, {} orphaned, {} rejected, {} warnings \
+         (read in {:.2} s, stored in {:.2} s)",
         path.display(),
         summary.added,
         summary.updated,
         summary.unchanged,
         summary.orphaned,
         summary.rejected.len(),
-        summary.warnings.len()
+        summary.warnings.len(),
+        read_in.as_secs_f64(),
+        stored_in.as_secs_f64()
     );
     for problem in &summary.rejected {
         eprintln!("error: {problem}");

@@ -5,7 +5,7 @@
 //! When `TEST_DATABASE_URL` is unset the PostgreSQL half of a test is skipped with a
 //! message, unless `PORTICO_REQUIRE_POSTGRES` is set (as `make test` does), where it fails.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::{AnyPool, Executor};
@@ -113,6 +113,24 @@ fn unique_name(prefix: &str) -> String {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Backstage's example catalog (`catalog-model-examples` of the shared fixtures): from
+/// `PORTICO_FIXTURES` when set, else from `shared/fixtures/backstage` beside the repository.
+pub fn backstage_examples() -> PathBuf {
+    let fixtures = std::env::var_os("PORTICO_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/backstage")
+        });
+    let examples = fixtures.join("catalog-model-examples");
+    examples.canonicalize().unwrap_or_else(|e| {
+        panic!(
+            "Backstage's example catalog is expected at {} ({e}): check out shared/ beside the \
+             repository, or set PORTICO_FIXTURES to the fixtures/backstage folder",
+            examples.display()
+        )
+    })
 }
 
 /// `postgres://u@h:p/admin?x=y` with the database `name` instead of `admin`.

@@ -6,10 +6,7 @@ use std::path::{Path, PathBuf};
 use portico_core::catalog::document::{entities_in, FileContents};
 use portico_core::catalog::relations::relations;
 
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/backstage/catalog-model-examples")
-}
+use portico_core::testing::backstage_examples as examples;
 
 /// Every entity file of the examples (the `.oas.yaml` file is an API definition, read
 /// through `$text`, not a catalog file), keyed by path relative to the examples folder.

@@ -1,7 +1,7 @@
 //! Ingesting catalog files on both backends: Backstage's examples, re-imports, edits,
 //! orphans, conflicts, rejections and events.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use portico_core::backend_tests;
 use portico_core::catalog::reader::read_location;
@@ -17,12 +17,7 @@ backend_tests!(
     an_invalid_file_is_rejected_and_stores_nothing,
 );
 
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/backstage/catalog-model-examples")
-        .canonicalize()
-        .expect("the fixtures are beside the repository")
-}
+use portico_core::testing::backstage_examples as examples;
 
 async fn import(portal: &Portal, path: &Path) -> IngestSummary {
     let origin = format!("file:{}", path.display());

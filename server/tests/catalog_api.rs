@@ -2,19 +2,12 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-
 use portico_core::catalog::reader::read_location;
 use portico_core::Portal;
 use serde_json::{json, Value};
 use support::{databases, TestServer};
 
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/backstage/catalog-model-examples")
-        .canonicalize()
-        .unwrap()
-}
+use portico_core::testing::backstage_examples as examples;
 
 /// A server whose database holds the examples (all.yaml and acme-corp.yaml).
 async fn with_examples(url: &str) -> TestServer {

@@ -1,14 +1,9 @@
 //! `portico import`, run as the real binary on Backstage's example catalog.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/fixtures/backstage/catalog-model-examples")
-        .canonicalize()
-        .unwrap()
-}
+use portico_core::testing::backstage_examples as examples;
 
 fn portico(database: &Path, args: &[&Path]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_portico"))

@@ -9,6 +9,22 @@ use crate::storage::Backend;
 /// Any constant works: it names the one lock that orders appends (see [`insert`]).
 const APPEND_LOCK_KEY: i64 = 0x0070_6f72_7469_636f; // "portico" in ASCII
 
+/// Serialises appends until the transaction ends, on PostgreSQL.
+///
+/// PostgreSQL hands out identity values at insert, not at commit: without this lock,
+/// id 11 may commit before id 10, and a client that replays "after 11" would never see
+/// 10. Holding a transaction-scoped lock until commit makes ids visible in order. SQLite
+/// has a single writer, so its ids are ordered already.
+async fn lock_for_append(conn: &mut AnyConnection, backend: Backend) -> Result<(), EventError> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS ordered_append")
+            .bind(APPEND_LOCK_KEY)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Inserts an event on `conn`, which should be inside the transaction of the change the
 /// event records.
 pub(super) async fn insert(
@@ -16,16 +32,7 @@ pub(super) async fn insert(
     backend: Backend,
     event: &NewEvent,
 ) -> Result<Event, EventError> {
-    if backend == Backend::Postgres {
-        // PostgreSQL hands out identity values at insert, not at commit: without this
-        // lock, id 11 may commit before id 10, and a client that replays "after 11"
-        // would never see 10. Holding a transaction-scoped lock until commit makes ids
-        // visible in order. SQLite has a single writer, so its ids are ordered already.
-        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS ordered_append")
-            .bind(APPEND_LOCK_KEY)
-            .execute(&mut *conn)
-            .await?;
-    }
+    lock_for_append(conn, backend).await?;
     let created_at = now_millis();
     let payload = event.payload.to_string();
     let id: i64 = sqlx::query_scalar(
@@ -57,13 +64,7 @@ pub(super) async fn insert_all(
     if events.is_empty() {
         return Ok(Vec::new());
     }
-    if backend == Backend::Postgres {
-        // See `insert`: ids must become visible in order.
-        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS ordered_append")
-            .bind(APPEND_LOCK_KEY)
-            .execute(&mut *conn)
-            .await?;
-    }
+    lock_for_append(conn, backend).await?;
     let created_at = now_millis();
     let mut out = Vec::with_capacity(events.len());
     for chunk in events.chunks(200) {

@@ -59,8 +59,8 @@ pub fn project(entity: &Value, fields: &[String]) -> Value {
     }
     let mut out = Map::new();
     for field in fields {
-        if let Some(value) = lookup(entity, field) {
-            insert(&mut out, entity, field, value.clone());
+        if let Some((keys, value)) = walk(entity, field) {
+            insert(&mut out, &keys, value.clone());
         }
     }
     Value::Object(out)
@@ -84,14 +84,8 @@ fn walk<'a>(value: &'a Value, path: &str) -> Option<(Vec<&'a str>, &'a Value)> {
     Some((keys, current))
 }
 
-fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    walk(value, path).map(|(_, v)| v)
-}
-
-fn insert(out: &mut Map<String, Value>, entity: &Value, path: &str, value: Value) {
-    let Some((keys, _)) = walk(entity, path) else {
-        return;
-    };
+/// Sets `value` at the key path `keys` in `out`, creating the parents.
+fn insert(out: &mut Map<String, Value>, keys: &[&str], value: Value) {
     let Some((last, parents)) = keys.split_last() else {
         return;
     };

@@ -18,6 +18,10 @@ pub const MANAGED_BY_LOCATION: &str = "backstage.io/managed-by-location";
 pub const MANAGED_BY_ORIGIN_LOCATION: &str = "backstage.io/managed-by-origin-location";
 pub const ORPHAN: &str = "backstage.io/orphan";
 
+/// Event types of catalog changes, also used to sort an ingestion's rows.
+const ADDED: &str = "entity.added";
+const UPDATED: &str = "entity.updated";
+
 /// After a change this large the query planner's statistics are refreshed at once: with
 /// the old ones, PostgreSQL plans a freshly imported catalog as if it were empty (seconds
 /// instead of milliseconds until autovacuum catches up).
@@ -141,8 +145,6 @@ impl Catalog {
             .collect();
 
         // 3. Sort into added, updated, unchanged and refused.
-        let mut added = Vec::new();
-        let mut updated = Vec::new();
         let mut changed: Vec<(EntityRow, Prepared, &'static str)> = Vec::new();
         for item in prepared {
             let row = match existing.remove(&item.key) {
@@ -179,8 +181,7 @@ impl Catalog {
                         updated_at: now,
                         ..row
                     };
-                    updated.push(row.clone());
-                    changed.push((row, item, "entity.updated"));
+                    changed.push((row, item, UPDATED));
                     continue;
                 }
                 None => EntityRow {
@@ -199,9 +200,16 @@ impl Catalog {
                     updated_at: now,
                 },
             };
-            added.push(row.clone());
-            changed.push((row, item, "entity.added"));
+            changed.push((row, item, ADDED));
         }
+        let rows = |change: &str| -> Vec<&EntityRow> {
+            changed
+                .iter()
+                .filter(|c| c.2 == change)
+                .map(|c| &c.0)
+                .collect()
+        };
+        let (added, updated) = (rows(ADDED), rows(UPDATED));
         summary.added = added.len();
         summary.updated = updated.len();
 

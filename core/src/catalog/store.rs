@@ -7,6 +7,7 @@ use sqlx::{AnyConnection, Row};
 use super::locations::Location;
 use super::search::SearchRow;
 use super::Relation;
+use crate::storage::sql::{insert_rows, placeholders};
 
 /// Rows per multi-row INSERT: few round trips, well under both backends' bind limits.
 const BATCH: usize = 200;
@@ -161,34 +162,26 @@ pub async fn update(conn: &mut AnyConnection, row: &EntityRow) -> Result<(), sql
 }
 
 /// Inserts new entities, many per statement.
-pub async fn insert_all(conn: &mut AnyConnection, rows: &[EntityRow]) -> Result<(), sqlx::Error> {
+pub async fn insert_all(conn: &mut AnyConnection, rows: &[&EntityRow]) -> Result<(), sqlx::Error> {
+    let prefix = format!("INSERT INTO catalog_entities ({COLUMNS}) VALUES ");
     // 13 values a row: 100 rows stay well under both backends' limits on bound values.
-    for chunk in rows.chunks(100) {
-        let sql = values_sql(
-            &format!("INSERT INTO catalog_entities ({COLUMNS}) VALUES "),
-            chunk.len(),
-            13,
-        );
-        let mut query = sqlx::query(&sql);
-        for row in chunk {
-            query = query
-                .bind(&row.id)
-                .bind(&row.ref_key)
-                .bind(&row.kind)
-                .bind(&row.namespace)
-                .bind(&row.name)
-                .bind(&row.body)
-                .bind(&row.etag)
-                .bind(row.generation)
-                .bind(&row.origin)
-                .bind(&row.problems)
-                .bind(i32::from(row.orphan))
-                .bind(row.created_at)
-                .bind(row.updated_at);
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
+    insert_rows(conn, &prefix, 13, 100, rows, |query, row| {
+        query
+            .bind(&row.id)
+            .bind(&row.ref_key)
+            .bind(&row.kind)
+            .bind(&row.namespace)
+            .bind(&row.name)
+            .bind(&row.body)
+            .bind(&row.etag)
+            .bind(row.generation)
+            .bind(&row.origin)
+            .bind(&row.problems)
+            .bind(i32::from(row.orphan))
+            .bind(row.created_at)
+            .bind(row.updated_at)
+    })
+    .await
 }
 
 /// Removes what these entities stated (relations in both directions, search rows), so
@@ -215,23 +208,22 @@ pub async fn insert_relations(
     conn: &mut AnyConnection,
     rows: &[(&str, &Relation)],
 ) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(BATCH) {
-        let sql = values_sql(
-            "INSERT INTO catalog_relations (originator_id, source_ref, relation_type, target_ref) VALUES ",
-            chunk.len(),
-            4,
-        );
-        let mut query = sqlx::query(&sql);
-        for (originator, relation) in chunk {
-            query = query
+    let prefix = "INSERT INTO catalog_relations (originator_id, source_ref, relation_type, target_ref) VALUES ";
+    insert_rows(
+        conn,
+        prefix,
+        4,
+        BATCH,
+        rows,
+        |query, (originator, relation)| {
+            query
                 .bind(*originator)
                 .bind(relation.source.key())
                 .bind(relation.relation_type)
-                .bind(relation.target.key());
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
+                .bind(relation.target.key())
+        },
+    )
+    .await
 }
 
 /// Inserts search rows, each with its entity.
@@ -239,23 +231,15 @@ pub async fn insert_search(
     conn: &mut AnyConnection,
     rows: &[(&str, SearchRow)],
 ) -> Result<(), sqlx::Error> {
-    for chunk in rows.chunks(BATCH) {
-        let sql = values_sql(
-            "INSERT INTO catalog_search (entity_id, key, value, original_value) VALUES ",
-            chunk.len(),
-            4,
-        );
-        let mut query = sqlx::query(&sql);
-        for (entity, row) in chunk {
-            query = query
-                .bind(*entity)
-                .bind(&row.key)
-                .bind(&row.value)
-                .bind(&row.original);
-        }
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
+    let prefix = "INSERT INTO catalog_search (entity_id, key, value, original_value) VALUES ";
+    insert_rows(conn, prefix, 4, BATCH, rows, |query, (entity, row)| {
+        query
+            .bind(*entity)
+            .bind(&row.key)
+            .bind(&row.value)
+            .bind(&row.original)
+    })
+    .await
 }
 
 /// The relations whose source is one of `keys`: source → `(type, target)`, sorted.
@@ -362,37 +346,4 @@ pub async fn count(conn: &mut AnyConnection) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM catalog_entities")
         .fetch_one(&mut *conn)
         .await
-}
-
-/// `$first, $first+1, …` for `count` values.
-pub(crate) fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `prefix ($1, $2, $3), ($4, $5, $6)…` for `rows` rows of `columns` values.
-fn values_sql(prefix: &str, rows: usize, columns: usize) -> String {
-    let mut sql = String::from(prefix);
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        sql.push_str(&placeholders(row * columns + 1, columns));
-        sql.push(')');
-    }
-    sql
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn multi_row_values_are_numbered_in_order() {
-        assert_eq!(
-            super::values_sql("INSERT INTO t (a, b) VALUES ", 2, 2),
-            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
-        );
-    }
 }

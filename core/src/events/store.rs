@@ -1,9 +1,9 @@
 //! The SQL behind the event log.
 
 use sqlx::{AnyConnection, AnyPool, Row};
-use time::OffsetDateTime;
 
 use super::{Event, EventError, NewEvent};
+use crate::storage::sql::{from_millis, now_millis, values_sql};
 use crate::storage::Backend;
 
 /// Any constant works: it names the one lock that orders appends (see [`insert`]).
@@ -68,16 +68,11 @@ pub(super) async fn insert_all(
     let created_at = now_millis();
     let mut out = Vec::with_capacity(events.len());
     for chunk in events.chunks(200) {
-        let mut sql =
-            String::from("INSERT INTO events (topic, event_type, payload, created_at) VALUES ");
-        for i in 0..chunk.len() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            let n = i * 4;
-            sql.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4));
-        }
-        sql.push_str(" RETURNING id");
+        let sql = values_sql(
+            "INSERT INTO events (topic, event_type, payload, created_at) VALUES ",
+            chunk.len(),
+            4,
+        ) + " RETURNING id";
         let mut query = sqlx::query_scalar::<_, i64>(&sql);
         for event in chunk {
             query = query
@@ -152,13 +147,4 @@ fn event_from_row(row: &sqlx::any::AnyRow) -> Result<Event, EventError> {
         payload,
         created_at: from_millis(row.try_get("created_at")?),
     })
-}
-
-fn now_millis() -> i64 {
-    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-fn from_millis(millis: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }

@@ -7,6 +7,7 @@
 mod database;
 mod error;
 mod migrations;
+pub mod sql;
 
 pub use database::{redact_url, Backend, Database};
 pub use error::StorageError;

@@ -104,8 +104,7 @@ async fn create_location(
     let body = json!({
         "location": location,
         "entities": entities,
-        "problems": problems,
-        "exists": false,
+                "problems": problems,
         "summary": summary,
     });
     Ok((status, Json(body)))

@@ -1,0 +1,85 @@
+//! Small pieces shared by the SQL of every area: numbered placeholders, multi-row
+//! inserts, and the stored form of timestamps.
+
+use sqlx::AnyConnection;
+use time::OffsetDateTime;
+
+/// A query on the `Any` driver, as built with `sqlx::query`.
+pub type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// `$first, $first+1, …` for `count` values.
+pub fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `prefix ($1, $2, $3), ($4, $5, $6)…` for `rows` rows of `columns` values.
+pub fn values_sql(prefix: &str, rows: usize, columns: usize) -> String {
+    let mut sql = String::from(prefix);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        sql.push_str(&placeholders(row * columns + 1, columns));
+        sql.push(')');
+    }
+    sql
+}
+
+/// Inserts `rows` with multi-row statements of at most `per_statement` rows: a bulk
+/// write costs a few round trips, not one per row. `bind` adds one row's `columns` values.
+pub async fn insert_rows<T>(
+    conn: &mut AnyConnection,
+    prefix: &str,
+    columns: usize,
+    per_statement: usize,
+    rows: &[T],
+    bind: impl for<'q> Fn(AnyQuery<'q>, &'q T) -> AnyQuery<'q>,
+) -> Result<(), sqlx::Error> {
+    for chunk in rows.chunks(per_statement) {
+        let sql = values_sql(prefix, chunk.len(), columns);
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = bind(query, row);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Now, as stored: Unix time in milliseconds.
+pub fn now_millis() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A stored timestamp back as a time (the epoch for values out of range).
+pub fn from_millis(millis: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_row_values_are_numbered_in_order() {
+        assert_eq!(
+            values_sql("INSERT INTO t (a, b) VALUES ", 2, 2),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
+        assert_eq!(placeholders(3, 2), "$3, $4");
+    }
+
+    #[test]
+    fn timestamps_round_trip_in_milliseconds() {
+        let now = now_millis();
+        assert_eq!(
+            (from_millis(now).unix_timestamp_nanos() / 1_000_000) as i64,
+            now
+        );
+    }
+}

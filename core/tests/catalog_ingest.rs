@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use portico_core::backend_tests;
+use portico_core::catalog::query::{FullText, Query};
 use portico_core::catalog::reader::read_location;
-use portico_core::catalog::{EntityRef, IngestSummary};
+use portico_core::catalog::{Catalog, EntityRef, IngestSummary};
 use portico_core::testing::TestDb;
 use portico_core::Portal;
 
@@ -15,6 +16,7 @@ backend_tests!(
     edits_update_in_place_and_removed_entities_become_orphans,
     an_entity_managed_by_another_location_is_not_taken_over,
     an_invalid_file_is_rejected_and_stores_nothing,
+    full_text_search_is_ranked_and_follows_edits_and_deletes,
 );
 
 use portico_core::testing::backstage_examples as examples;
@@ -301,4 +303,85 @@ async fn an_invalid_file_is_rejected_and_stores_nothing(t: &TestDb) {
     assert_eq!(summary.added, 0);
     assert_eq!(portal.catalog().count().await.unwrap(), 0);
     assert_eq!(portal.events().head().await.unwrap().count, 0);
+}
+
+async fn full_text_search_is_ranked_and_follows_edits_and_deletes(t: &TestDb) {
+    let portal = Portal::with_database(t.db.clone());
+    let catalog = portal.catalog();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalog-info.yaml");
+    let component = |name: &str, description: &str, tags: &str| {
+        format!(
+            "---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\n  \
+             description: {description}\n  tags: [{tags}]\nspec:\n  type: service\n  \
+             lifecycle: production\n  owner: team-a\n"
+        )
+    };
+    std::fs::write(
+        &file,
+        [
+            component("billing", "Sends the searchable invoices", "finance"),
+            component("ledger", "Books entries", "search"),
+            component("search-gateway", "Routes queries", "edge"),
+            component("mailer", "Sends mail", "email"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    import(&portal, &file).await;
+    // A name outranks a tag, a tag outranks the description; prefixes match.
+    assert_eq!(
+        search(&catalog, "sear").await,
+        ["search-gateway", "ledger", "billing"]
+    );
+    // Every word must match, in any of the fields.
+    assert_eq!(search(&catalog, "search route").await, ["search-gateway"]);
+    assert_eq!(search(&catalog, "SENDS").await.len(), 2);
+    assert!(search(&catalog, "nothing-like-this").await.is_empty());
+    // Punctuation is not syntax.
+    assert_eq!(
+        search(&catalog, "\"gate*way\" OR (").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(search(&catalog, "gate\"").await, ["search-gateway"]);
+
+    // An edit replaces the old text; a removed entity is no longer found.
+    std::fs::write(
+        &file,
+        [
+            component("billing", "Sends invoices", "finance"),
+            component("ledger", "Books entries", "search"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    import(&portal, &file).await;
+    let gateway = catalog
+        .entity(&reference("Component", "default", "search-gateway"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(catalog.delete(&gateway.uid).await.unwrap());
+    assert_eq!(search(&catalog, "sear").await, ["ledger"]);
+    assert_eq!(search(&catalog, "invoices").await, ["billing"]);
+}
+
+/// The names of what a full-text search finds, best first.
+async fn search(catalog: &Catalog, term: &str) -> Vec<String> {
+    let query = Query {
+        full_text: Some(FullText {
+            term: term.into(),
+            fields: vec![],
+        }),
+        limit: 10,
+        ..Query::default()
+    };
+    let page = catalog.query(&query).await.unwrap();
+    let names: Vec<String> = page
+        .items
+        .iter()
+        .map(|e| e.body["metadata"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(page.total as usize, names.len());
+    names
 }

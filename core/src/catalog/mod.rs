@@ -10,13 +10,16 @@
 //! - [`problem`]: errors that name the file, the document, the entity and the field.
 //! - [`substitution`]: `$text`, `$json` and `$yaml` placeholders.
 //! - [`reader`]: reading a location from disk, following `Location` targets.
+//! - [`columns`]: the identifying fields kept as indexed columns.
 //! - [`search`]: the flattened key/value rows behind filters and facets.
+//! - [`text`]: ranked full-text search (FTS5, PostgreSQL text search).
 //! - [`query`]: filters, ordering, full-text, pages and facets with Backstage's semantics.
 //! - [`store`]: the SQL.
 //! - [`service`]: the [`Catalog`] service: ingestion and reads.
 //! - [`locations`]: registered locations and the policy for where they may point.
 //! - [`watch`]: reads a file location again as soon as one of its files changes.
 
+pub mod columns;
 pub mod document;
 pub mod entity;
 mod error;
@@ -33,6 +36,7 @@ pub mod search;
 mod service;
 mod store;
 pub mod substitution;
+pub mod text;
 pub mod watch;
 
 pub use entity::Entity;

@@ -10,6 +10,10 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sqlx::{AnyConnection, Row};
 
+use super::columns::column_for;
+use super::text;
+use crate::storage::Backend;
+
 /// One condition: the field `key` has one of `values` (or exists, when `values` is empty).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Condition {
@@ -29,22 +33,13 @@ pub struct Order {
     pub descending: bool,
 }
 
-/// Words that must each appear (as a prefix or inside a word) in one of `fields`.
+/// Words that must each appear as the start of a word in one of `fields`. Without
+/// fields, the default ones are searched through the full-text index, best matches first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FullText {
     pub term: String,
     pub fields: Vec<String>,
 }
-
-/// The fields searched when a full-text query names none.
-pub const DEFAULT_TEXT_FIELDS: &[&str] = &[
-    "metadata.name",
-    "metadata.title",
-    "metadata.description",
-    "metadata.tags",
-    "spec.owner",
-    "spec.type",
-];
 
 /// A query, as a page of it: also what a cursor carries.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,7 +179,43 @@ impl Sql {
     }
 }
 
-/// `WHERE …` for a filter and a full-text term, over `catalog_entities e`.
+/// What a query reads and which rows it keeps: `FROM …` (with the ranked full-text
+/// matches joined as `ft` when the term searches the default fields) and `WHERE …`.
+struct Selection {
+    from: String,
+    filter: String,
+    ranked: bool,
+}
+
+fn selection(
+    sql: &mut Sql,
+    backend: Backend,
+    filter: &Filter,
+    full_text: Option<&FullText>,
+) -> Selection {
+    let ranked_words = full_text
+        .filter(|t| t.fields.is_empty())
+        .map(|t| text::words(&t.term))
+        .filter(|words| !words.is_empty());
+    let from = match &ranked_words {
+        Some(words) => {
+            let expression = sql.bind(text::match_expression(backend, words));
+            format!(
+                "catalog_entities e JOIN ({}) ft ON ft.entity_id = e.id",
+                text::matches_sql(backend, &expression)
+            )
+        }
+        None => "catalog_entities e".to_owned(),
+    };
+    Selection {
+        from,
+        filter: where_clause(sql, filter, full_text),
+        ranked: ranked_words.is_some(),
+    }
+}
+
+/// `WHERE …` for a filter and a full-text term on named fields, over `catalog_entities e`
+/// (a term on the default fields is matched by [`selection`]'s join).
 fn where_clause(sql: &mut Sql, filter: &Filter, full_text: Option<&FullText>) -> String {
     let mut parts = Vec::new();
     if !filter.any_of.is_empty() {
@@ -194,7 +225,15 @@ fn where_clause(sql: &mut Sql, filter: &Filter, full_text: Option<&FullText>) ->
             .map(|group| {
                 let conditions: Vec<String> = group
                     .iter()
-                    .map(|c| {
+                                        .map(|c| {
+                        if let Some(column) = column_for(&c.key) {
+                            return if c.values.is_empty() {
+                                format!("e.{column} IS NOT NULL")
+                            } else {
+                                let list: Vec<String> = c.values.iter().map(|v| sql.bind(v.clone())).collect();
+                                format!("e.{column} IN ({})", list.join(", "))
+                            };
+                        }
                         let key = sql.bind(c.key.clone());
                         let values = if c.values.is_empty() {
                             String::new()
@@ -210,15 +249,12 @@ fn where_clause(sql: &mut Sql, filter: &Filter, full_text: Option<&FullText>) ->
             .collect();
         parts.push(format!("({})", groups.join(" OR ")));
     }
-    if let Some(text) = full_text {
-        let fields: Vec<String> = if text.fields.is_empty() {
-            DEFAULT_TEXT_FIELDS.iter().map(|f| sql.bind(*f)).collect()
-        } else {
-            text.fields
-                .iter()
-                .map(|f| sql.bind(f.to_lowercase()))
-                .collect()
-        };
+    if let Some(text) = full_text.filter(|t| !t.fields.is_empty()) {
+        let fields: Vec<String> = text
+            .fields
+            .iter()
+            .map(|f| sql.bind(f.to_lowercase()))
+            .collect();
         for word in text.term.split_whitespace() {
             // A word matches where a token of the value starts with it: at the start, or
             // after a separator (`arch` finds wayback-archive, not wayback-search).
@@ -253,65 +289,102 @@ fn escape_like(text: &str) -> String {
 /// The ids of a page of the query, in order, and how many entities match in all.
 pub(super) async fn page_ids(
     conn: &mut AnyConnection,
+    backend: Backend,
     query: &Query,
 ) -> Result<(Vec<String>, i64), sqlx::Error> {
-    let mut count = Sql::default();
-    let filter = where_clause(&mut count, &query.filter, query.full_text.as_ref());
-    count.text = format!("SELECT COUNT(*) FROM catalog_entities e WHERE {filter}");
-    let total: i64 = count.query().fetch_one(&mut *conn).await?.try_get(0)?;
-
     let mut sql = Sql::default();
-    let filter = where_clause(&mut sql, &query.filter, query.full_text.as_ref());
+    let Selection {
+        from,
+        filter,
+        ranked,
+    } = selection(&mut sql, backend, &query.filter, query.full_text.as_ref());
     let mut order_by = Vec::new();
     for order in &query.order {
-        let key = sql.bind(order.field.clone());
-        let value = format!(
-            "(SELECT MIN(s.value) FROM catalog_search s WHERE s.entity_id = e.id AND s.key = {key})"
-        );
+        let direction = if order.descending { "DESC" } else { "ASC" };
+        let value = match column_for(&order.field) {
+            // Kind, namespace and name are never missing: the index gives the order.
+            Some(column @ ("kind_key" | "namespace_key" | "name_key")) => {
+                order_by.push(format!("e.{column} {direction}"));
+                continue;
+            }
+            Some(column) => format!("e.{column}"),
+            None => {
+                let key = sql.bind(order.field.clone());
+                format!(
+                    "(SELECT MIN(s.value) FROM catalog_search s WHERE s.entity_id = e.id AND s.key = {key})"
+                )
+            }
+        };
         // Entities without the field come last, whichever the direction.
         order_by.push(format!("CASE WHEN {value} IS NULL THEN 1 ELSE 0 END"));
-        order_by.push(format!(
-            "{value} {}",
-            if order.descending { "DESC" } else { "ASC" }
-        ));
+        order_by.push(format!("{value} {direction}"));
+    }
+    // Best matches first, unless the client chose an order.
+    if ranked {
+        order_by.push("ft.score ASC".to_owned());
     }
     order_by.push("e.ref_key ASC".to_owned());
     // Integers, written into the SQL as numbers: nothing a client sends reaches the text.
     sql.text = format!(
-        "SELECT e.id FROM catalog_entities e WHERE {filter} ORDER BY {} LIMIT {} OFFSET {}",
+        "SELECT e.id FROM {from} WHERE {filter} ORDER BY {} LIMIT {} OFFSET {}",
         order_by.join(", "),
         query.limit,
         query.offset
     );
-    let ids = sql
+    let ids: Vec<String> = sql
         .query()
         .fetch_all(&mut *conn)
         .await?
         .iter()
         .map(|row| row.try_get(0))
         .collect::<Result<_, _>>()?;
+
+    // A page that is not full, and is not past the end, says how many match.
+    let fetched = ids.len() as u64;
+    if fetched < query.limit && (fetched > 0 || query.offset == 0) {
+        return Ok((ids, (query.offset + fetched) as i64));
+    }
+    let mut count = Sql::default();
+    let Selection { from, filter, .. } =
+        selection(&mut count, backend, &query.filter, query.full_text.as_ref());
+    count.text = format!("SELECT COUNT(*) FROM {from} WHERE {filter}");
+    let total: i64 = count.query().fetch_one(&mut *conn).await?.try_get(0)?;
     Ok((ids, total))
 }
 
-/// For each facet key, the values (as written) and how many matching entities have each,
+/// For a facet key, the values (as written) and how many matching entities have each,
 /// most frequent first.
 pub(super) async fn facet_counts(
     conn: &mut AnyConnection,
     key: &str,
     filter: &Filter,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let key = key.to_lowercase();
     let mut sql = Sql::default();
-    let key = sql.bind(key.to_lowercase());
-    let restrict = if filter.any_of.is_empty() {
-        String::new()
-    } else {
-        let clause = where_clause(&mut sql, filter, None);
-        format!(" AND entity_id IN (SELECT e.id FROM catalog_entities e WHERE {clause})")
+    let clause = where_clause(&mut sql, filter, None);
+    sql.text = match column_for(&key) {
+        // Counted from the column's index; the value as written is read from one of
+        // the entities that has it.
+        Some(column) => {
+            let key = sql.bind(key.clone());
+            format!(
+                "SELECT COALESCE((SELECT MIN(s.original_value) FROM catalog_search s \
+                 JOIN catalog_entities x ON x.id = s.entity_id \
+                 WHERE x.ref_key = g.first AND s.key = {key}), g.value), g.n \
+                 FROM (SELECT e.{column} AS value, COUNT(*) AS n, MIN(e.ref_key) AS first \
+                 FROM catalog_entities e WHERE e.{column} IS NOT NULL AND {clause} \
+                 GROUP BY e.{column}) g ORDER BY 2 DESC, 1 ASC"
+            )
+        }
+        None => {
+            let key = sql.bind(key.clone());
+            format!(
+                "SELECT MIN(s.original_value), COUNT(DISTINCT s.entity_id) FROM catalog_search s \
+                 JOIN catalog_entities e ON e.id = s.entity_id \
+                 WHERE s.key = {key} AND {clause} GROUP BY s.value ORDER BY 2 DESC, 1 ASC"
+            )
+        }
     };
-    sql.text = format!(
-        "SELECT MIN(original_value), COUNT(DISTINCT entity_id) FROM catalog_search \
-         WHERE key = {key}{restrict} GROUP BY value ORDER BY 2 DESC, 1 ASC"
-    );
     sql.query()
         .fetch_all(&mut *conn)
         .await?

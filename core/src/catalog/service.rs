@@ -4,12 +4,14 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::columns::IndexedFields;
 use super::entity::insert_annotation;
 use super::query::{self, Filter, Query};
 use super::reader::LocationRead;
 use super::relations::relations;
 use super::search::search_rows;
 use super::store::{self, EntityRow};
+use super::text::{self, EntityText};
 use super::{CatalogError, Entity, EntityRef, Problem};
 use crate::events::{Events, NewEvent};
 use crate::storage::Database;
@@ -179,6 +181,7 @@ impl Catalog {
                         problems: item.problems.clone(),
                         orphan: false,
                         updated_at: now,
+                        fields: IndexedFields::of(&item.body),
                         ..row
                     };
                     changed.push((row, item, UPDATED));
@@ -198,6 +201,7 @@ impl Catalog {
                     orphan: false,
                     created_at: now,
                     updated_at: now,
+                    fields: IndexedFields::of(&item.body),
                 },
             };
             changed.push((row, item, ADDED));
@@ -222,6 +226,7 @@ impl Catalog {
         store::delete_stated(&mut tx, &updated_ids).await?;
         let mut stated_relations = Vec::new();
         let mut stated_search = Vec::new();
+        let mut stated_text = Vec::new();
         let mut events = Vec::new();
         for (row, item, event_type) in &changed {
             stated_relations.extend(item.edges.iter().map(|edge| (row.id.as_str(), edge)));
@@ -230,10 +235,12 @@ impl Catalog {
                     .into_iter()
                     .map(|r| (row.id.as_str(), r)),
             );
+            stated_text.push((row.id.as_str(), EntityText::of(&item.body)));
             events.extend(change_events(&item.reference, row, event_type));
         }
         store::insert_relations(&mut tx, &stated_relations).await?;
         store::insert_search(&mut tx, &stated_search).await?;
+        text::insert_all(&mut tx, self.db.backend(), &stated_text).await?;
 
         // 5. Entities this location no longer lists become orphans.
         for mut row in store::by_origin(&mut tx, origin).await? {
@@ -337,7 +344,7 @@ impl Catalog {
     /// A page of entities matching `query`, and how many match in all.
     pub async fn query(&self, query: &Query) -> Result<Page, CatalogError> {
         let mut conn = self.db.pool().acquire().await?;
-        let (ids, total) = query::page_ids(&mut conn, query).await?;
+        let (ids, total) = query::page_ids(&mut conn, self.db.backend(), query).await?;
         let rows = store::by_ids(&mut conn, &ids).await?;
         let mut loaded: HashMap<String, StoredEntity> = load(&mut conn, rows)
             .await?

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use sqlx::{AnyConnection, Row};
 
+use super::columns::IndexedFields;
 use super::locations::Location;
 use super::search::SearchRow;
 use super::Relation;
@@ -28,10 +29,12 @@ pub struct EntityRow {
     pub orphan: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub fields: IndexedFields,
 }
 
 const COLUMNS: &str = "id, ref_key, kind, namespace, name, body, etag, generation, origin, \
-                       problems, orphan, created_at, updated_at";
+                       problems, orphan, created_at, updated_at, kind_key, namespace_key, name_key, \
+                       type_key, lifecycle_key, owner_key, system_key";
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<EntityRow, sqlx::Error> {
     Ok(EntityRow {
@@ -48,6 +51,15 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<EntityRow, sqlx::Error> {
         orphan: row.try_get::<i32, _>("orphan")? != 0,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        fields: IndexedFields {
+            kind: row.try_get("kind_key")?,
+            namespace: row.try_get("namespace_key")?,
+            name: row.try_get("name_key")?,
+            spec_type: row.try_get("type_key")?,
+            lifecycle: row.try_get("lifecycle_key")?,
+            owner: row.try_get("owner_key")?,
+            system: row.try_get("system_key")?,
+        },
     })
 }
 
@@ -143,7 +155,9 @@ async fn select_where(
 pub async fn update(conn: &mut AnyConnection, row: &EntityRow) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE catalog_entities SET kind = $2, namespace = $3, name = $4, body = $5, etag = $6, \
-         generation = $7, origin = $8, problems = $9, orphan = $10, updated_at = $11 WHERE id = $1",
+         generation = $7, origin = $8, problems = $9, orphan = $10, updated_at = $11, \
+         kind_key = $12, namespace_key = $13, name_key = $14, type_key = $15, lifecycle_key = $16, \
+         owner_key = $17, system_key = $18 WHERE id = $1",
     )
     .bind(&row.id)
     .bind(&row.kind)
@@ -156,6 +170,13 @@ pub async fn update(conn: &mut AnyConnection, row: &EntityRow) -> Result<(), sql
     .bind(&row.problems)
     .bind(i32::from(row.orphan))
     .bind(row.updated_at)
+    .bind(&row.fields.kind)
+    .bind(&row.fields.namespace)
+    .bind(&row.fields.name)
+    .bind(&row.fields.spec_type)
+    .bind(&row.fields.lifecycle)
+    .bind(&row.fields.owner)
+    .bind(&row.fields.system)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -164,8 +185,8 @@ pub async fn update(conn: &mut AnyConnection, row: &EntityRow) -> Result<(), sql
 /// Inserts new entities, many per statement.
 pub async fn insert_all(conn: &mut AnyConnection, rows: &[&EntityRow]) -> Result<(), sqlx::Error> {
     let prefix = format!("INSERT INTO catalog_entities ({COLUMNS}) VALUES ");
-    // 13 values a row: 100 rows stay well under both backends' limits on bound values.
-    insert_rows(conn, &prefix, 13, 100, rows, |query, row| {
+    // 20 values a row: 100 rows stay well under both backends' limits on bound values.
+    insert_rows(conn, &prefix, 20, 100, rows, |query, row| {
         query
             .bind(&row.id)
             .bind(&row.ref_key)
@@ -180,6 +201,13 @@ pub async fn insert_all(conn: &mut AnyConnection, rows: &[&EntityRow]) -> Result
             .bind(i32::from(row.orphan))
             .bind(row.created_at)
             .bind(row.updated_at)
+            .bind(&row.fields.kind)
+            .bind(&row.fields.namespace)
+            .bind(&row.fields.name)
+            .bind(&row.fields.spec_type)
+            .bind(&row.fields.lifecycle)
+            .bind(&row.fields.owner)
+            .bind(&row.fields.system)
     })
     .await
 }
@@ -191,6 +219,7 @@ pub async fn delete_stated(conn: &mut AnyConnection, ids: &[String]) -> Result<(
         for table in [
             "catalog_relations WHERE originator_id",
             "catalog_search WHERE entity_id",
+            "catalog_text WHERE entity_id",
         ] {
             let sql = format!("DELETE FROM {table} IN ({})", placeholders(1, chunk.len()));
             let mut query = sqlx::query(&sql);

@@ -39,8 +39,21 @@ pub async fn insert_rows<T>(
     rows: &[T],
     bind: impl for<'q> Fn(AnyQuery<'q>, &'q T) -> AnyQuery<'q>,
 ) -> Result<(), sqlx::Error> {
+    insert_rows_around(conn, prefix, "", columns, per_statement, rows, bind).await
+}
+
+/// [`insert_rows`] with text after the values: `INSERT … SELECT … FROM (VALUES …) AS v (…)`.
+pub async fn insert_rows_around<T>(
+    conn: &mut AnyConnection,
+    prefix: &str,
+    suffix: &str,
+    columns: usize,
+    per_statement: usize,
+    rows: &[T],
+    bind: impl for<'q> Fn(AnyQuery<'q>, &'q T) -> AnyQuery<'q>,
+) -> Result<(), sqlx::Error> {
     for chunk in rows.chunks(per_statement) {
-        let sql = values_sql(prefix, chunk.len(), columns);
+        let sql = values_sql(prefix, chunk.len(), columns) + suffix;
         let mut query = sqlx::query(&sql);
         for row in chunk {
             query = bind(query, row);

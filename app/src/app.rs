@@ -1,9 +1,10 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use crate::components::layout::{Footer, Header};
+use crate::pages::catalog::{entity::EntityPage, list::CatalogPage};
 use crate::pages::{home::HomePage, not_found::NotFound, status::StatusPage};
 
 /// The application: the frame around every page, and the routes.
@@ -18,6 +19,9 @@ pub fn App() -> impl IntoView {
             <main id="main" class="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("") view=HomePage />
+                                        <Route path=path!("catalog") view=CatalogPage />
+                                        // Rendered when its data is in, so that a missing entity answers 404.
+                    <Route path=path!("catalog/:namespace/:kind/:name") view=EntityPage ssr=SsrMode::Async />
                     <Route path=path!("status") view=StatusPage />
                 </Routes>
             </main>

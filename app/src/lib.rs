@@ -4,12 +4,14 @@
 //! - [`app`]: the router: every page and its path.
 //! - `components/`: the app frame (header, navigation, footer) and shared widgets.
 //! - `pages/`: one file per page, the component first, then its server functions.
+//! - `context`: what server functions read from the Leptos context.
 //! - [`error`]: the one error type server functions return to the browser.
 //!
 //! Built twice: with `ssr` into the server binary, with `hydrate` into the wasm bundle.
 
 pub mod app;
 mod components;
+mod context;
 pub mod error;
 mod pages;
 pub mod shell;

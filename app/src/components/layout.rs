@@ -17,7 +17,8 @@ pub fn Header() -> impl IntoView {
                 "Portico"
             </A>
             <nav class="site-nav" aria-label="Sections">
-                <A href="/" exact=true>"Overview"</A>
+                                <A href="/" exact=true>"Overview"</A>
+                <A href="/catalog">"Catalog"</A>
                 <A href="/status">"System status"</A>
             </nav>
             <ThemeToggle />

@@ -38,7 +38,7 @@ pub struct EventLogSummary {
 /// Reads the instance's status. Public like `/readyz`: it shows no data, only health.
 #[server]
 pub async fn system_status() -> Result<InstanceStatus, AppError> {
-    let portal = ssr::portal()?;
+    let portal = crate::context::portal()?;
     Ok(ssr::system_status(&portal).await)
 }
 
@@ -196,16 +196,6 @@ mod ssr {
     use portico_core::Portal;
 
     use super::{EventLogSummary, InstanceStatus, MigrationRow};
-    use crate::error::AppError;
-
-    pub fn portal() -> Result<Portal, AppError> {
-        leptos::prelude::use_context::<Portal>()
-            .ok_or_else(|| AppError::internal("server function without a portal", &MissingContext))
-    }
-
-    #[derive(Debug, thiserror::Error)]
-    #[error("the Portal is not in the Leptos context")]
-    struct MissingContext;
 
     pub async fn system_status(portal: &Portal) -> InstanceStatus {
         let db = portal.db();

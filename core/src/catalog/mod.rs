@@ -5,6 +5,7 @@
 //! - [`kinds`]: what each built-in kind's `spec` holds, and the relations its fields create.
 //! - [`entity`]: a validated [`Entity`], built from a parsed document by [`Entity::from_value`].
 //! - [`relations`]: the relation pairs an entity produces, in both directions.
+//! - [`graph`]: an entity's neighbourhood, laid out left to right for drawing.
 //! - [`document`]: multi-document YAML files split into located documents.
 //! - [`output`]: entities as Backstage's API returns them, `fields` projections.
 //! - [`problem`]: errors that name the file, the document, the entity and the field.
@@ -23,6 +24,7 @@ pub mod columns;
 pub mod document;
 pub mod entity;
 mod error;
+pub mod graph;
 pub mod kinds;
 pub mod locations;
 pub mod output;

@@ -356,12 +356,18 @@ pub(super) async fn page_ids(
 /// most frequent first.
 pub(super) async fn facet_counts(
     conn: &mut AnyConnection,
+    backend: Backend,
     key: &str,
     filter: &Filter,
+    full_text: Option<&FullText>,
 ) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let key = key.to_lowercase();
     let mut sql = Sql::default();
-    let clause = where_clause(&mut sql, filter, None);
+    let Selection {
+        from,
+        filter: clause,
+        ..
+    } = selection(&mut sql, backend, filter, full_text);
     sql.text = match column_for(&key) {
         // Counted from the column's index; the value as written is read from one of
         // the entities that has it.
@@ -372,15 +378,15 @@ pub(super) async fn facet_counts(
                  JOIN catalog_entities x ON x.id = s.entity_id \
                  WHERE x.ref_key = g.first AND s.key = {key}), g.value), g.n \
                  FROM (SELECT e.{column} AS value, COUNT(*) AS n, MIN(e.ref_key) AS first \
-                 FROM catalog_entities e WHERE e.{column} IS NOT NULL AND {clause} \
+                                  FROM {from} WHERE e.{column} IS NOT NULL AND {clause} \
                  GROUP BY e.{column}) g ORDER BY 2 DESC, 1 ASC"
             )
         }
         None => {
             let key = sql.bind(key.clone());
             format!(
-                "SELECT MIN(s.original_value), COUNT(DISTINCT s.entity_id) FROM catalog_search s \
-                 JOIN catalog_entities e ON e.id = s.entity_id \
+                "SELECT MIN(s.original_value), COUNT(DISTINCT s.entity_id) FROM {from} \
+                 JOIN catalog_search s ON s.entity_id = e.id \
                  WHERE s.key = {key} AND {clause} GROUP BY s.value ORDER BY 2 DESC, 1 ASC"
             )
         }

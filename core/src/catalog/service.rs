@@ -6,8 +6,10 @@ use sha2::{Digest, Sha256};
 
 use super::columns::IndexedFields;
 use super::entity::insert_annotation;
-use super::query::{self, Filter, Query};
+use super::graph::{Graph, GraphBuilder};
+use super::query::{self, Filter, FullText, Query};
 use super::reader::LocationRead;
+use super::reference::RefContext;
 use super::relations::relations;
 use super::search::search_rows;
 use super::store::{self, EntityRow};
@@ -269,7 +271,12 @@ impl Catalog {
         tx.commit().await?;
         if summary.added + summary.updated + summary.orphaned >= ANALYZE_AFTER {
             self.db
-                .analyze(&["catalog_entities", "catalog_relations", "catalog_search"])
+                .analyze(&[
+                    "catalog_entities",
+                    "catalog_relations",
+                    "catalog_search",
+                    "catalog_text",
+                ])
                 .await?;
         }
         for event in recorded {
@@ -355,16 +362,19 @@ impl Catalog {
         Ok(Page { items, total })
     }
 
-    /// For each of `keys`, the values the entities matching `filter` have, with counts.
+    /// For each of `keys`, the values the entities matching `filter` (and `full_text`)
+    /// have, with counts.
     pub async fn facets(
         &self,
         keys: &[String],
         filter: &Filter,
+        full_text: Option<&FullText>,
     ) -> Result<Vec<(String, Vec<Facet>)>, CatalogError> {
         let mut conn = self.db.pool().acquire().await?;
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
-            let counts = query::facet_counts(&mut conn, key, filter).await?;
+            let counts =
+                query::facet_counts(&mut conn, self.db.backend(), key, filter, full_text).await?;
             let facets = counts
                 .into_iter()
                 .map(|(value, count)| Facet { value, count })
@@ -372,6 +382,44 @@ impl Catalog {
             out.push((key.clone(), facets));
         }
         Ok(out)
+    }
+
+    /// The entity's neighbourhood to `depth` relations away, at most `max_nodes` nodes,
+    /// laid out left to right.
+    pub async fn graph(
+        &self,
+        root: &StoredEntity,
+        depth: usize,
+        max_nodes: usize,
+    ) -> Result<Graph, CatalogError> {
+        let title = |body: &Value| body["metadata"]["title"].as_str().map(str::to_owned);
+        let Some(reference) = Entity::reference_of(&root.body) else {
+            return Ok(Graph::default());
+        };
+        let mut builder = GraphBuilder::new(&reference, title(&root.body), max_nodes);
+        let mut frontier = builder.add_relations(&reference.key(), &root.relations);
+        for level in 1..=depth {
+            let context = RefContext {
+                default_kind: None,
+                default_namespace: "default",
+            };
+            let references: Vec<EntityRef> = frontier
+                .iter()
+                .filter_map(|key| EntityRef::parse(key, context).ok())
+                .collect();
+            let mut next = Vec::new();
+            for stored in self.entities(&references).await?.into_iter().flatten() {
+                let Some(reference) = Entity::reference_of(&stored.body) else {
+                    continue;
+                };
+                builder.resolve(&reference, title(&stored.body));
+                if level < depth {
+                    next.extend(builder.add_relations(&reference.key(), &stored.relations));
+                }
+            }
+            frontier = next;
+        }
+        Ok(builder.finish())
     }
 
     /// How many entities the catalog holds.

@@ -127,7 +127,7 @@ async fn get_entity_facets(
     let facets: Map<String, Value> = state
         .portal
         .catalog()
-        .facets(&keys, &filter)
+        .facets(&keys, &filter, None)
         .await?
         .into_iter()
         .map(|(key, values)| (key, json!(values)))

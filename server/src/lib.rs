@@ -7,6 +7,7 @@
 //! - [`startup`]: binding, background migrations, graceful shutdown.
 //! - [`state`]: the [`AppState`](state::AppState) every handler receives.
 //! - [`error`]: the one mapping from core errors to HTTP responses.
+//! - [`openapi`]: the OpenAPI document of the JSON API.
 //! - [`operations`]: `/healthz`, `/readyz`, `/metrics`.
 //! - [`ui`]: the Leptos pages, their server functions, and the site's static files.
 //! - [`telemetry`]: logging set-up.
@@ -15,6 +16,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod openapi;
 pub mod operations;
 pub mod startup;
 pub mod state;

@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::error::{self, ApiError};
 use crate::operations::metrics::{self, Metrics};
 use crate::state::AppState;
-use crate::{catalog, operations, ui};
+use crate::{catalog, openapi, operations, ui};
 
 /// The name wasm-bindgen's output is given (`pkg/portico.js`, `pkg/portico.wasm`);
 /// `.cargo/config.toml` bakes the same name into the app as `LEPTOS_OUTPUT_NAME`.
@@ -162,6 +162,7 @@ fn router(state: AppState) -> Router {
         .merge(operations::router())
         // JSON clients: the catalog API; an unknown API path is a JSON 404, never a page.
         .merge(catalog::routes::router())
+        .merge(openapi::router())
         .route("/api/{*path}", any(api_not_found))
         // Browsers: pages, server functions, static files, the 404 page.
         .merge(ui::router(&state))

@@ -70,6 +70,62 @@ async fn unknown_paths_get_a_404_page_or_a_json_error() {
     db.cleanup().await;
 }
 
+/// The OpenAPI document lists the JSON API, and every operation it lists is served
+/// (a path the router lacks would answer "no route"; a method it lacks, 405).
+#[tokio::test]
+async fn the_openapi_document_describes_routes_that_exist() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let server = TestServer::start(&db.url, false).await;
+
+    let response = server.get("/api/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    let document: serde_json::Value = response.json().await.unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."));
+    assert!(document["components"]["schemas"]["Entity"].is_object());
+    let paths = document["paths"].as_object().unwrap();
+    for expected in [
+        "/api/catalog/entities/by-query",
+        "/api/catalog/entities",
+        "/api/catalog/entities/by-name/{kind}/{namespace}/{name}",
+        "/api/catalog/entities/by-uid/{uid}",
+        "/api/catalog/entities/by-refs",
+        "/api/catalog/entity-facets",
+        "/api/catalog/locations",
+        "/api/catalog/locations/{id}",
+        "/api/catalog/refresh",
+        "/api/catalog/validate-entity",
+    ] {
+        assert!(paths.contains_key(expected), "{expected} is not documented");
+    }
+
+    let client = reqwest::Client::new();
+    for (path, operations) in paths {
+        let concrete = path
+            .replace("{kind}", "component")
+            .replace("{namespace}", "default")
+            .replace("{name}", "x")
+            .replace("{uid}", "x")
+            .replace("{id}", "x");
+        for method in operations.as_object().unwrap().keys() {
+            let method: reqwest::Method = method.to_uppercase().parse().unwrap();
+            let response = client
+                .request(method.clone(), server.url(&concrete))
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            let body = response.text().await.unwrap();
+            assert_ne!(status, 405, "{method} {path}");
+            assert!(!body.contains("no route"), "{method} {path}: {body}");
+        }
+    }
+
+    server.stop().await.unwrap();
+    db.cleanup().await;
+}
+
 #[tokio::test]
 async fn metrics_count_requests_by_route_and_status() {
     let db = TestDb::new(Backend::Sqlite).await.unwrap();

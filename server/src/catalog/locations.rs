@@ -10,6 +10,7 @@ use portico_core::catalog::{Entity, EntityRef};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::schema;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -28,7 +29,11 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `GET /locations` → `[{data: {id, type, target}}]`.
-async fn list_locations(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get, path = "/api/catalog/locations", tag = "locations",
+    responses((status = 200, description = "Every registered location", body = Vec<schema::LocationEntry>))
+)]
+pub(crate) async fn list_locations(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let locations = state.portal.catalog().locations().await?;
     Ok(Json(Value::Array(
         locations
@@ -39,15 +44,23 @@ async fn list_locations(State(state): State<AppState>) -> Result<Json<Value>, Ap
 }
 
 /// `GET /locations/{id}` → `{id, type, target}`.
-async fn get_location(
+#[utoipa::path(
+    get, path = "/api/catalog/locations/{id}", tag = "locations",
+    params(("id" = String, Path, description = "The location's id.")),
+    responses(
+        (status = 200, description = "The location", body = schema::Location),
+        (status = 404, description = "No such location", body = schema::ErrorResponse),
+    )
+)]
+pub(crate) async fn get_location(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(state.portal.catalog().location(&id).await?)))
 }
 
-#[derive(Deserialize)]
-struct NewLocation {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct NewLocation {
     #[serde(rename = "type")]
     kind: String,
     target: String,
@@ -55,7 +68,7 @@ struct NewLocation {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CreateOptions {
+pub(crate) struct CreateOptions {
     #[serde(default)]
     dry_run: bool,
 }
@@ -63,7 +76,18 @@ struct CreateOptions {
 /// `POST /locations[?dryRun=true]` `{type, target}` → 201 `{location, entities, problems}`.
 /// `file` targets must lie in `PORTICO_CATALOG_ROOTS`; `url` hosts must be listed in
 /// `PORTICO_CATALOG_URL_HOSTS`.
-async fn create_location(
+#[utoipa::path(
+    post, path = "/api/catalog/locations", tag = "locations",
+    params(("dryRun" = Option<bool>, Query, description = "Read and report without registering or storing anything.")),
+    request_body = NewLocation,
+    responses(
+        (status = 201, description = "Registered and read", body = schema::LocationCreated),
+        (status = 200, description = "Dry run: what it would hold", body = schema::LocationCreated),
+        (status = 400, description = "Type, target or place refused; the message says why", body = schema::ErrorResponse),
+        (status = 409, description = "Already registered", body = schema::ErrorResponse),
+    )
+)]
+pub(crate) async fn create_location(
     State(state): State<AppState>,
     Query(options): Query<CreateOptions>,
     Json(request): Json<NewLocation>,
@@ -111,7 +135,15 @@ async fn create_location(
 }
 
 /// `DELETE /locations/{id}` → 204; its entities become orphans.
-async fn delete_location(
+#[utoipa::path(
+    delete, path = "/api/catalog/locations/{id}", tag = "locations",
+    params(("id" = String, Path, description = "The location's id.")),
+    responses(
+        (status = 204, description = "Removed; its entities become orphans"),
+        (status = 404, description = "No such location", body = schema::ErrorResponse),
+    )
+)]
+pub(crate) async fn delete_location(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -119,14 +151,23 @@ async fn delete_location(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct RefreshRequest {
+pub(crate) struct RefreshRequest {
     entity_ref: String,
 }
 
 /// `POST /refresh` `{entityRef}`: reads the entity's location again now.
-async fn refresh_entity(
+#[utoipa::path(
+    post, path = "/api/catalog/refresh", tag = "locations",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "The entity's location was read again"),
+        (status = 400, description = "Not an entity reference", body = schema::ErrorResponse),
+        (status = 404, description = "No such entity", body = schema::ErrorResponse),
+    )
+)]
+pub(crate) async fn refresh_entity(
     State(state): State<AppState>,
     Json(request): Json<RefreshRequest>,
 ) -> Result<StatusCode, ApiError> {
@@ -146,14 +187,26 @@ async fn refresh_entity(
     Ok(StatusCode::OK)
 }
 
-#[derive(Deserialize)]
-struct ValidateRequest {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct ValidateRequest {
+    /// The entity to check, as a catalog file would hold it.
+    #[schema(value_type = Object)]
     entity: Value,
 }
 
 /// `POST /validate-entity` `{entity, location}` → 200, or 400 `{errors: [{name, message}]}`
 /// with every problem and its field.
-async fn validate_entity(Json(request): Json<ValidateRequest>) -> (StatusCode, Json<Value>) {
+#[utoipa::path(
+    post, path = "/api/catalog/validate-entity", tag = "locations",
+    request_body = ValidateRequest,
+    responses(
+        (status = 200, description = "Valid"),
+        (status = 400, description = "Every problem, each naming its field", body = schema::ValidationErrors),
+    )
+)]
+pub(crate) async fn validate_entity(
+    Json(request): Json<ValidateRequest>,
+) -> (StatusCode, Json<Value>) {
     match Entity::from_value(request.entity) {
         Ok(_) => (StatusCode::OK, Json(json!({}))),
         Err(problems) => {

@@ -3,3 +3,4 @@
 pub mod import;
 pub mod locations;
 pub mod routes;
+pub mod schema;

@@ -11,6 +11,7 @@ use portico_core::catalog::{EntityRef, StoredEntity};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::schema;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -37,7 +38,23 @@ const DEFAULT_PAGE: u64 = 100;
 /// `GET /entities/by-query`: `filter`, `fields`, `limit`, `orderField`,
 /// `fullTextFilterTerm`, `fullTextFilterFields`, `cursor` → `{items, totalItems, pageInfo}`.
 /// A cursor carries the whole query; only `limit` and `fields` may be given beside it.
-async fn query_entities(
+#[utoipa::path(
+    get, path = "/api/catalog/entities/by-query", tag = "catalog",
+    params(
+        ("filter" = Option<Vec<String>>, Query, description = "`key=value,key2=value2`: all must hold; a key repeated matches any of its values; a bare key means the field exists; repeated `filter` parameters are alternatives. Keys are dotted paths (`spec.type`, `metadata.tags`) or `relations.<type>`."),
+        ("fields" = Option<Vec<String>>, Query, description = "Dotted paths to return, comma-separated or repeated (`metadata.name,spec.owner`)."),
+        ("limit" = Option<u64>, Query, description = "Entities per page (default 100)."),
+        ("orderField" = Option<Vec<String>>, Query, description = "`field,asc|desc`, repeatable."),
+        ("fullTextFilterTerm" = Option<String>, Query, description = "Words that must each start a word of the searched fields; best matches first without `orderField`."),
+        ("fullTextFilterFields" = Option<Vec<String>>, Query, description = "Fields to search instead of name, title, description, tags, owner and type."),
+        ("cursor" = Option<String>, Query, description = "From `pageInfo`: carries the whole query; only `limit` and `fields` may be given beside it."),
+    ),
+    responses(
+        (status = 200, description = "A page of matching entities", body = schema::QueryPage),
+        (status = 400, description = "A parameter is invalid; the message names it", body = schema::ErrorResponse),
+    )
+)]
+pub(crate) async fn query_entities(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
@@ -91,7 +108,22 @@ async fn query_entities(
 
 /// `GET /entities`, the older list: `filter`, `fields`, `offset`, `limit`, `after`,
 /// `order` (`asc:metadata.name`) → a plain array. Without `limit`, every match.
-async fn list_entities(
+#[utoipa::path(
+    get, path = "/api/catalog/entities", tag = "catalog",
+    params(
+        ("filter" = Option<Vec<String>>, Query, description = "As for `by-query`."),
+        ("fields" = Option<Vec<String>>, Query, description = "Dotted paths to return."),
+        ("offset" = Option<u64>, Query, description = "Entities to skip."),
+        ("limit" = Option<u64>, Query, description = "At most this many (default: all)."),
+        ("after" = Option<String>, Query, description = "A cursor."),
+        ("order" = Option<Vec<String>>, Query, description = "`asc:field` or `desc:field`, repeatable."),
+    ),
+    responses(
+        (status = 200, description = "The matching entities", body = Vec<schema::Entity>),
+        (status = 400, description = "A parameter is invalid; the message names it", body = schema::ErrorResponse),
+    )
+)]
+pub(crate) async fn list_entities(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
@@ -112,7 +144,18 @@ async fn list_entities(
 }
 
 /// `GET /entity-facets?facet=…&filter=…` → `{facets: {facet: [{value, count}]}}`.
-async fn get_entity_facets(
+#[utoipa::path(
+    get, path = "/api/catalog/entity-facets", tag = "catalog",
+    params(
+        ("facet" = Vec<String>, Query, description = "Fields to count values of, repeatable (`spec.type`, `metadata.tags`)."),
+        ("filter" = Option<Vec<String>>, Query, description = "Counts only the entities matching it, as for `by-query`."),
+    ),
+    responses(
+        (status = 200, description = "Values and counts, most frequent first", body = schema::Facets),
+        (status = 400, description = "A parameter is invalid; the message names it", body = schema::ErrorResponse),
+    )
+)]
+pub(crate) async fn get_entity_facets(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
@@ -208,7 +251,19 @@ impl Params {
 }
 
 /// `GET /entities/by-name/{kind}/{namespace}/{name}`: matched ignoring case.
-async fn get_entity_by_name(
+#[utoipa::path(
+    get, path = "/api/catalog/entities/by-name/{kind}/{namespace}/{name}", tag = "catalog",
+    params(
+        ("kind" = String, Path, description = "Matched ignoring case."),
+        ("namespace" = String, Path, description = "Matched ignoring case."),
+        ("name" = String, Path, description = "Matched ignoring case."),
+    ),
+    responses(
+        (status = 200, description = "The entity", body = schema::Entity),
+        (status = 404, description = "No such entity", body = schema::ErrorResponse),
+    )
+)]
+pub(crate) async fn get_entity_by_name(
     State(state): State<AppState>,
     Path((kind, namespace, name)): Path<(String, String, String)>,
 ) -> Result<Json<Value>, ApiError> {
@@ -222,7 +277,15 @@ async fn get_entity_by_name(
 }
 
 /// `GET /entities/by-uid/{uid}`.
-async fn get_entity_by_uid(
+#[utoipa::path(
+    get, path = "/api/catalog/entities/by-uid/{uid}", tag = "catalog",
+    params(("uid" = String, Path, description = "`metadata.uid`.")),
+    responses(
+        (status = 200, description = "The entity", body = schema::Entity),
+        (status = 404, description = "No such entity", body = schema::ErrorResponse),
+    )
+)]
+pub(crate) async fn get_entity_by_uid(
     State(state): State<AppState>,
     Path(uid): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -233,7 +296,15 @@ async fn get_entity_by_uid(
 }
 
 /// `DELETE /entities/by-uid/{uid}`: 204. Its location may bring it back on the next read.
-async fn delete_entity_by_uid(
+#[utoipa::path(
+    delete, path = "/api/catalog/entities/by-uid/{uid}", tag = "catalog",
+    params(("uid" = String, Path, description = "`metadata.uid`.")),
+    responses(
+        (status = 204, description = "Deleted; its location may bring it back on the next read"),
+        (status = 404, description = "No such entity", body = schema::ErrorResponse),
+    )
+)]
+pub(crate) async fn delete_entity_by_uid(
     State(state): State<AppState>,
     Path(uid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
@@ -244,9 +315,9 @@ async fn delete_entity_by_uid(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct ByRefsRequest {
+pub(crate) struct ByRefsRequest {
     entity_refs: Vec<String>,
     #[serde(default)]
     fields: Vec<String>,
@@ -254,7 +325,15 @@ struct ByRefsRequest {
 
 /// `POST /entities/by-refs` `{entityRefs, fields?}`: `{items}` in the same order, `null`
 /// for a reference with no entity.
-async fn get_entities_by_refs(
+#[utoipa::path(
+    post, path = "/api/catalog/entities/by-refs", tag = "catalog",
+    request_body = ByRefsRequest,
+    responses(
+        (status = 200, description = "One item per reference, in order; null where missing", body = schema::RefsPage),
+        (status = 400, description = "A parameter is invalid; the message names it", body = schema::ErrorResponse),
+    )
+)]
+pub(crate) async fn get_entities_by_refs(
     State(state): State<AppState>,
     Json(request): Json<ByRefsRequest>,
 ) -> Result<Json<Value>, ApiError> {

@@ -1,0 +1,48 @@
+//! `GET /api/openapi.json`: the OpenAPI document of the JSON API, generated from the
+//! route handlers' annotations.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::OpenApi;
+
+use crate::catalog::{locations, routes, schema};
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Portico",
+        description = "Portico's JSON API. The catalog API is shaped like Backstage's, so Backstage's catalog clients work against it unchanged."
+    ),
+    paths(
+        routes::query_entities,
+        routes::list_entities,
+        routes::get_entity_by_name,
+        routes::get_entity_by_uid,
+        routes::delete_entity_by_uid,
+        routes::get_entities_by_refs,
+        routes::get_entity_facets,
+        locations::list_locations,
+        locations::create_location,
+        locations::get_location,
+        locations::delete_location,
+        locations::refresh_entity,
+        locations::validate_entity,
+    ),
+    components(schemas(
+        schema::Entity,
+        schema::ErrorResponse,
+    )),
+    tags(
+        (name = "catalog", description = "Entities, relations, queries and facets"),
+        (name = "locations", description = "Where entities are read from"),
+    )
+)]
+pub struct ApiDoc;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/api/openapi.json",
+        get(|| async { Json(ApiDoc::openapi()) }),
+    )
+}

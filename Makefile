@@ -61,7 +61,7 @@ e2e: build end2end/node_modules/.installed $(CHROMIUM)
 bench: build
 	python3 tools/bench.py --bin target/release/portico --site $(SITE)
 	python3 tools/catalog-bench.py --bin target/release/portico --count 10000 --backend sqlite
-	tools/with-test-postgres.sh python3 tools/catalog-bench.py --bin target/release/portico --count 10000 --backend postgres --requests 200
+		PORTICO_PG_DURABLE=1 tools/with-test-postgres.sh python3 tools/catalog-bench.py --bin target/release/portico --count 10000 --backend postgres --requests 200
 
 ## Tools: each installed only when missing.
 tools: $(WASM_BINDGEN) tools/node_modules/.installed wasm-target

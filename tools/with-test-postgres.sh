@@ -46,8 +46,12 @@ trap stop EXIT
 
 as_owner "$initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1 ||
   { cat "$dir/initdb.log" >&2; exit 1; }
+# Tests trade durability for speed; benchmarks (PORTICO_PG_DURABLE=1) keep PostgreSQL's
+# defaults, as production runs it, so their figures include real commits.
+settings="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+[ "${PORTICO_PG_DURABLE:-}" = 1 ] && settings=""
 as_owner "$pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 $settings -c max_connections=300" \
   start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
 
 export TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"

@@ -8,7 +8,7 @@ use super::columns::IndexedFields;
 use super::locations::Location;
 use super::search::SearchRow;
 use super::Relation;
-use crate::storage::sql::{insert_rows, placeholders};
+use crate::storage::sql::{insert_rows, Placeholders};
 
 /// Rows per multi-row INSERT: few round trips, well under both backends' bind limits.
 const BATCH: usize = 200;
@@ -108,7 +108,7 @@ async fn select_in(
     for chunk in values.chunks(BATCH) {
         let sql = format!(
             "SELECT {COLUMNS} FROM catalog_entities WHERE {column} IN ({})",
-            placeholders(1, chunk.len())
+            Placeholders::of(conn).list(1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for value in chunk {
@@ -221,7 +221,10 @@ pub async fn delete_stated(conn: &mut AnyConnection, ids: &[String]) -> Result<(
             "catalog_search WHERE entity_id",
             "catalog_text WHERE entity_id",
         ] {
-            let sql = format!("DELETE FROM {table} IN ({})", placeholders(1, chunk.len()));
+            let sql = format!(
+                "DELETE FROM {table} IN ({})",
+                Placeholders::of(conn).list(1, chunk.len())
+            );
             let mut query = sqlx::query(&sql);
             for id in chunk {
                 query = query.bind(id);
@@ -281,7 +284,7 @@ pub async fn relations_from(
         let sql = format!(
             "SELECT DISTINCT source_ref, relation_type, target_ref FROM catalog_relations \
              WHERE source_ref IN ({}) ORDER BY source_ref, relation_type, target_ref",
-            placeholders(1, chunk.len())
+            Placeholders::of(conn).list(1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for key in chunk {

@@ -3,7 +3,7 @@
 use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::{Event, EventError, NewEvent};
-use crate::storage::sql::{from_millis, now_millis, values_sql};
+use crate::storage::sql::{from_millis, now_millis, Placeholders};
 use crate::storage::Backend;
 
 /// Any constant works: it names the one lock that orders appends (see [`insert`]).
@@ -68,7 +68,7 @@ pub(super) async fn insert_all(
     let created_at = now_millis();
     let mut out = Vec::with_capacity(events.len());
     for chunk in events.chunks(200) {
-        let sql = values_sql(
+        let sql = Placeholders::of(conn).values(
             "INSERT INTO events (topic, event_type, payload, created_at) VALUES ",
             chunk.len(),
             4,

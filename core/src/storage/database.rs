@@ -88,8 +88,10 @@ impl Database {
     pub async fn analyze(&self, tables: &[&str]) -> Result<(), StorageError> {
         if self.backend == Backend::Postgres {
             // VACUUM runs outside a transaction: a statement of its own on the pool.
-            self.pool
-                .execute(format!("VACUUM (ANALYZE) {}", tables.join(", ")).as_str())
+            // (With `synchronous_commit = off` the rows just committed cannot be marked
+            // all-visible until the WAL writer has flushed them; autovacuum does it later.)
+            sqlx::raw_sql(&format!("VACUUM (ANALYZE) {}", tables.join(", ")))
+                .execute(&self.pool)
                 .await?;
         }
         Ok(())

@@ -43,7 +43,8 @@ const DEFAULT_PAGE: u64 = 100;
     params(
         ("filter" = Option<Vec<String>>, Query, description = "`key=value,key2=value2`: all must hold; a key repeated matches any of its values; a bare key means the field exists; repeated `filter` parameters are alternatives. Keys are dotted paths (`spec.type`, `metadata.tags`) or `relations.<type>`."),
         ("fields" = Option<Vec<String>>, Query, description = "Dotted paths to return, comma-separated or repeated (`metadata.name,spec.owner`)."),
-        ("limit" = Option<u64>, Query, description = "Entities per page (default 100)."),
+                ("limit" = Option<u64>, Query, description = "Entities per page (default 100)."),
+        ("offset" = Option<u64>, Query, description = "Entities to skip before the page (default 0)."),
         ("orderField" = Option<Vec<String>>, Query, description = "`field,asc|desc`, repeatable."),
         ("fullTextFilterTerm" = Option<String>, Query, description = "Words that must each start a word of the searched fields; best matches first without `orderField`."),
         ("fullTextFilterFields" = Option<Vec<String>>, Query, description = "Fields to search instead of name, title, description, tags, owner and type."),
@@ -77,7 +78,7 @@ pub(crate) async fn query_entities(
                     term: term.to_owned(),
                     fields: params.list("fullTextFilterFields"),
                 }),
-            offset: 0,
+            offset: params.number("offset")?.unwrap_or(0),
             limit: params.number("limit")?.unwrap_or(DEFAULT_PAGE),
         },
     };

@@ -44,11 +44,12 @@ impl CatalogParams {
     pub fn parse(search: &str) -> Self {
         let mut params = Self::default();
         let search = search.strip_prefix('?').unwrap_or(search);
-        for (key, value) in form_urlencoded::parse(search.as_bytes()) {
-            let value = value.trim();
+        for (key, raw) in form_urlencoded::parse(search.as_bytes()) {
+            let value = raw.trim();
             match key.as_ref() {
                 "kind" if !value.is_empty() => params.kind = Some(value.to_lowercase()),
-                "q" => params.q = value.to_owned(),
+                // As typed (see `with_query`).
+                "q" => params.q = raw.into_owned(),
                 "sort" if !value.is_empty() => params.sort = Some(value.to_owned()),
                 "cursor" if !value.is_empty() => params.cursor = Some(value.to_owned()),
                 other => {
@@ -155,9 +156,11 @@ impl CatalogParams {
         }
     }
 
+    /// The search box's text as typed: trimming it here would take the space the user
+    /// just typed out of the box. Searches ignore surrounding spaces.
     pub fn with_query(&self, q: &str) -> Self {
         Self {
-            q: q.trim().to_owned(),
+            q: q.to_owned(),
             cursor: None,
             ..self.clone()
         }
@@ -167,7 +170,7 @@ impl CatalogParams {
     pub fn with_sort(&self, column: &str) -> Self {
         let sort = match self.sort.as_deref() {
             Some(current) if current == column => format!("-{column}"),
-            None if column == "name" && self.q.is_empty() => format!("-{column}"),
+            None if column == "name" && !self.is_searching() => format!("-{column}"),
             _ => column.to_owned(),
         };
         Self {
@@ -195,7 +198,7 @@ impl CatalogParams {
     pub fn sort_order(&self) -> Option<(&'static str, bool)> {
         let sort = match &self.sort {
             Some(sort) => sort.as_str(),
-            None if !self.q.is_empty() => return None,
+            None if self.is_searching() => return None,
             None => "name",
         };
         let (name, descending) = match sort.strip_prefix('-') {
@@ -209,8 +212,12 @@ impl CatalogParams {
             .or(Some(("name", false)))
     }
 
+    pub fn is_searching(&self) -> bool {
+        !self.q.trim().is_empty()
+    }
+
     pub fn is_filtered(&self) -> bool {
-        !self.q.is_empty() || !self.filters.is_empty()
+        self.is_searching() || !self.filters.is_empty()
     }
 }
 
@@ -246,7 +253,8 @@ mod tests {
             "kind=component&type=service&lifecycle=production"
         );
         assert_eq!(params.with_kind("API").to_search(), "kind=api");
-        assert_eq!(params.with_query(" pay ").q, "pay");
+        assert_eq!(params.with_query("pay ").q, "pay ");
+        assert!(!params.with_query("  ").is_searching());
         assert_eq!(
             params.with_cursor(Some("n".into())).cursor.as_deref(),
             Some("n")

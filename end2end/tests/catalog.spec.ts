@@ -1,20 +1,9 @@
 import { expect, test, type Page } from '@playwright/test';
 
+import { hydrated, watchErrors } from './support';
+
 // The server runs with --demo: the Northwind Outfitters catalog (46 components, 18 APIs,
 // 11 groups, 24 users …).
-
-function watchErrors(page: Page): string[] {
-  const errors: string[] = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  page.on('pageerror', (error) => errors.push(error.message));
-  return errors;
-}
-
-async function hydrated(page: Page) {
-  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true', { timeout: 10_000 });
-}
 
 const rows = (page: Page) => page.locator('.catalog-table tbody tr');
 
@@ -23,7 +12,7 @@ test('the catalog table is rendered on the server with tabs, facets and a page',
   expect(response.status()).toBe(200);
   const html = await response.text();
   expect(html).toContain('product-service');
-    expect(html).toContain('<span class="tab-count">46</span>');
+  expect(html).toContain('<span class="tab-count">46</span>');
   expect(html).toContain('1–46 of 46');
 });
 

@@ -184,6 +184,18 @@ fn text(body: &Value, pointer: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+fn tags(body: &Value) -> Vec<String> {
+    body["metadata"]["tags"]
+        .as_array()
+        .map(|tags| {
+            tags.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn row(entity: &StoredEntity) -> Option<CatalogRow> {
     let reference = Entity::reference_of(&entity.body)?;
     let body = &entity.body;
@@ -198,15 +210,7 @@ fn row(entity: &StoredEntity) -> Option<CatalogRow> {
         system: written("/spec/system", "System"),
         spec_type: text(body, "/spec/type"),
         lifecycle: text(body, "/spec/lifecycle"),
-        tags: body["metadata"]["tags"]
-            .as_array()
-            .map(|tags| {
-                tags.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        tags: tags(body),
         orphan: entity.orphan,
     })
 }
@@ -377,15 +381,7 @@ pub async fn details(
         parent: first("childOf", None),
         display_name: text(body, "/spec/profile/displayName"),
         email: text(body, "/spec/profile/email"),
-        tags: body["metadata"]["tags"]
-            .as_array()
-            .map(|tags| {
-                tags.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        tags: tags(body),
         links,
         annotations: pairs("/metadata/annotations"),
         labels: pairs("/metadata/labels"),

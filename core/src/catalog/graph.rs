@@ -6,28 +6,30 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::kinds::{self, RelationPair};
 use super::reference::{EntityRef, RefContext};
 
-/// Relation types that point "rightwards", with the inverse each is stored with too.
-/// An edge is always drawn in the forward direction, whichever side stated it.
-const FORWARD: &[(&str, &str)] = &[
-    ("ownedBy", "ownerOf"),
-    ("partOf", "hasPart"),
-    ("dependsOn", "dependencyOf"),
-    ("providesApi", "apiProvidedBy"),
-    ("consumesApi", "apiConsumedBy"),
-    ("childOf", "parentOf"),
-    ("memberOf", "hasMember"),
+/// The relations, named in the direction that points "rightwards" (towards what an
+/// entity depends on, belongs to or is owned by). An edge is always drawn that way,
+/// whichever side stated it.
+const RIGHTWARDS: &[RelationPair] = &[
+    kinds::OWNED_BY,
+    kinds::PART_OF,
+    kinds::DEPENDS_ON,
+    kinds::PROVIDES_API,
+    kinds::CONSUMES_API,
+    kinds::CHILD_OF,
+    kinds::MEMBER_OF,
 ];
 
 /// `(forward type, true)` for a forward type, `(forward type, false)` for an inverse;
 /// `None` for types the graph does not draw.
 fn direction(relation_type: &str) -> Option<(&'static str, bool)> {
-    FORWARD.iter().find_map(|(forward, inverse)| {
-        if relation_type.eq_ignore_ascii_case(forward) {
-            Some((*forward, true))
-        } else if relation_type.eq_ignore_ascii_case(inverse) {
-            Some((*forward, false))
+    RIGHTWARDS.iter().find_map(|pair| {
+        if relation_type.eq_ignore_ascii_case(pair.forward) {
+            Some((pair.forward, true))
+        } else if relation_type.eq_ignore_ascii_case(pair.reverse) {
+            Some((pair.forward, false))
         } else {
             None
         }
@@ -125,10 +127,7 @@ impl GraphBuilder {
             return Vec::new();
         };
         let side = self.offsets[source].signum();
-        let context = RefContext {
-            default_kind: None,
-            default_namespace: "default",
-        };
+        let context = RefContext::STANDALONE;
         let mut added = Vec::new();
         for (relation_type, target) in relations {
             let Some((forward, is_forward)) = direction(relation_type) else {

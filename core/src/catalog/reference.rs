@@ -26,6 +26,15 @@ pub struct RefContext<'a> {
     pub default_namespace: &'a str,
 }
 
+impl RefContext<'static> {
+    /// A reference that stands alone (an API parameter, a stored relation target): it
+    /// must name its kind; its namespace is `default` unless it names one.
+    pub const STANDALONE: Self = Self {
+        default_kind: None,
+        default_namespace: DEFAULT_NAMESPACE,
+    };
+}
+
 /// Why a string is not an entity reference. The message completes "… is not a valid
 /// entity reference: ".
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

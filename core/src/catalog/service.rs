@@ -399,10 +399,7 @@ impl Catalog {
         let mut builder = GraphBuilder::new(&reference, title(&root.body), max_nodes);
         let mut frontier = builder.add_relations(&reference.key(), &root.relations);
         for level in 1..=depth {
-            let context = RefContext {
-                default_kind: None,
-                default_namespace: "default",
-            };
+            let context = RefContext::STANDALONE;
             let references: Vec<EntityRef> = frontier
                 .iter()
                 .filter_map(|key| EntityRef::parse(key, context).ok())

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use portico_core::catalog::locations::LocationError;
-use portico_core::catalog::reference::{RefContext, DEFAULT_NAMESPACE};
+use portico_core::catalog::reference::RefContext;
 use portico_core::catalog::{Entity, EntityRef};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -171,10 +171,7 @@ pub(crate) async fn refresh_entity(
     State(state): State<AppState>,
     Json(request): Json<RefreshRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let context = RefContext {
-        default_kind: None,
-        default_namespace: DEFAULT_NAMESPACE,
-    };
+    let context = RefContext::STANDALONE;
     let reference =
         EntityRef::parse(&request.entity_ref, context).map_err(|e| LocationError::Invalid {
             field: "entityRef",

@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use portico_core::catalog::output::project;
 use portico_core::catalog::query::{Filter, FullText, Order, Query, QueryError};
-use portico_core::catalog::reference::{RefContext, DEFAULT_NAMESPACE};
+use portico_core::catalog::reference::RefContext;
 use portico_core::catalog::{EntityRef, StoredEntity};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -338,10 +338,7 @@ pub(crate) async fn get_entities_by_refs(
     State(state): State<AppState>,
     Json(request): Json<ByRefsRequest>,
 ) -> Result<Json<Value>, ApiError> {
-    let context = RefContext {
-        default_kind: None,
-        default_namespace: DEFAULT_NAMESPACE,
-    };
+    let context = RefContext::STANDALONE;
     let references = request
         .entity_refs
         .iter()

@@ -106,7 +106,7 @@ pub async fn listing(portal: &Portal, params: &CatalogParams) -> Result<CatalogL
     };
     let page = catalog.query(&query).await.map_err(&fail)?;
 
-    let kinds = catalog
+    let kinds: Vec<FacetCount> = catalog
         .facets(&["kind".to_owned()], &Filter::default(), full_text.as_ref())
         .await
         .map_err(&fail)?
@@ -165,12 +165,17 @@ pub async fn listing(portal: &Portal, params: &CatalogParams) -> Result<CatalogL
         }
         .to_cursor()
     });
+    let catalog_size = match full_text {
+        // Without a search, the kind counts already add up to the whole catalog.
+        None => kinds.iter().map(|k| k.count).sum(),
+        Some(_) => catalog.count().await.map_err(&fail)?,
+    };
     Ok(CatalogListing {
         kinds,
         facets,
         rows: page.items.iter().filter_map(row).collect(),
         total,
-        catalog_size: catalog.count().await.map_err(&fail)?,
+        catalog_size,
         offset,
         next,
         previous,
@@ -253,10 +258,7 @@ pub async fn details(
 
     // Every relation target shown, looked up at once to tell resolved from missing.
     let mut by_type: Vec<(String, Vec<EntityRef>, usize)> = Vec::new();
-    let context = RefContext {
-        default_kind: None,
-        default_namespace: "default",
-    };
+    let context = RefContext::STANDALONE;
     for (relation_type, target) in &stored.relations {
         let Ok(target) = EntityRef::parse(target, context) else {
             continue;

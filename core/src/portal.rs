@@ -1,6 +1,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::catalog::locations::LocationPolicy;
 use crate::catalog::Catalog;
 use crate::events::{EventBus, Events};
 use crate::storage::{Database, StorageError};
@@ -17,6 +18,7 @@ pub struct Portal {
 struct Inner {
     db: Database,
     bus: EventBus,
+    locations: Arc<LocationPolicy>,
     started_at: Instant,
 }
 
@@ -36,7 +38,22 @@ impl Portal {
             inner: Arc::new(Inner {
                 db,
                 bus: EventBus::new(),
+                locations: Arc::default(),
                 started_at: Instant::now(),
+            }),
+        }
+    }
+
+    /// The portal with `policy` deciding where registered catalog locations may point
+    /// (by default nowhere: only `portico import` adds locations). Call it before the
+    /// portal is shared; handles cloned earlier keep the previous policy.
+    pub fn with_locations(self, policy: LocationPolicy) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                db: self.inner.db.clone(),
+                bus: self.inner.bus.clone(),
+                locations: Arc::new(policy),
+                started_at: self.inner.started_at,
             }),
         }
     }
@@ -53,7 +70,11 @@ impl Portal {
 
     /// The service catalog.
     pub fn catalog(&self) -> Catalog {
-        Catalog::new(self.inner.db.clone(), self.events())
+        Catalog::new(
+            self.inner.db.clone(),
+            self.events(),
+            Arc::clone(&self.inner.locations),
+        )
     }
 
     /// How long this portal has been running.

@@ -56,7 +56,7 @@ async fn backstage_examples_are_ingested_with_their_relations(t: &TestDb) {
     );
     let remote: Vec<&String> = warnings
         .iter()
-        .filter(|w| w.contains("remote placeholders are not fetched"))
+        .filter(|w| w.contains("host \"github.com\" is not allowed for url locations"))
         .collect();
     assert_eq!(remote.len(), 3, "{warnings:#?}");
 

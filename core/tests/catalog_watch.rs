@@ -69,5 +69,22 @@ async fn edited_and_newly_created_files_are_read_again(t: &TestDb) {
     write(&dir.path().join("later.yaml"), &component("later", "new"));
     eventually(&catalog, "later", |_| true).await;
 
+    // The file a placeholder reads is watched too, in whichever directory it is.
+    std::fs::create_dir(dir.path().join("docs")).unwrap();
+    write(&dir.path().join("docs/about.txt"), "from a file");
+    write(
+        &dir.path().join("web.yaml"),
+        &component("web", "{$text: ./docs/about.txt}"),
+    );
+    eventually(&catalog, "web", |e| {
+        e.body["metadata"]["description"] == "from a file"
+    })
+    .await;
+    write(&dir.path().join("docs/about.txt"), "edited");
+    eventually(&catalog, "web", |e| {
+        e.body["metadata"]["description"] == "edited"
+    })
+    .await;
+
     watcher.abort();
 }

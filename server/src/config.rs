@@ -8,6 +8,8 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use portico_core::catalog::locations::LocationPolicy;
+use portico_core::catalog::remote::RemoteReader;
 use serde::Deserialize;
 
 use crate::cli::Cli;
@@ -98,6 +100,14 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// Where catalog locations may point: the configured directories and URL hosts.
+    pub fn location_policy(&self) -> LocationPolicy {
+        LocationPolicy {
+            file_roots: self.catalog_roots.clone(),
+            remote: RemoteReader::new(self.catalog_url_hosts.clone()),
+        }
+    }
+
     /// Loads the configuration for this process: file, environment, flags.
     pub fn load(cli: &Cli) -> Result<Self, ConfigError> {
         Self::load_from(cli, |name| std::env::var(name).ok())

@@ -28,6 +28,10 @@ pub enum ApiError {
     /// The request conflicts with what exists (a location registered twice).
     #[error("{0}")]
     Conflict(String),
+    /// Something the request needs elsewhere (a catalog URL's host) failed; the message
+    /// says what, and retrying later may work.
+    #[error("{0}")]
+    Upstream(String),
     /// The database cannot be reached right now; retrying later may work.
     #[error("storage unavailable")]
     Unavailable(#[source] StorageError),
@@ -42,6 +46,7 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "NotFoundError"),
             Self::Input(_) => (StatusCode::BAD_REQUEST, "InputError"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "ConflictError"),
+            Self::Upstream(_) => (StatusCode::BAD_GATEWAY, "BadGatewayError"),
             Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableError"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
         }
@@ -52,7 +57,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, name) = self.status_and_name();
         let message = match &self {
-            Self::NotFound(m) | Self::Input(m) | Self::Conflict(m) => m.clone(),
+            Self::NotFound(m) | Self::Input(m) | Self::Conflict(m) | Self::Upstream(m) => m.clone(),
             Self::Unavailable(e) => {
                 tracing::warn!(error = e as &dyn std::error::Error, "storage unavailable");
                 "The service is temporarily unavailable; try again shortly.".to_owned()
@@ -112,6 +117,7 @@ impl From<LocationError> for ApiError {
             LocationError::Invalid { .. } => Self::Input(e.to_string()),
             LocationError::Exists(_) => Self::Conflict(e.to_string()),
             LocationError::NotFound(_) => Self::NotFound(e.to_string()),
+            LocationError::Unreadable(_) => Self::Upstream(e.to_string()),
             LocationError::Catalog(e) => e.into(),
         }
     }

@@ -10,7 +10,6 @@ use std::time::Duration;
 use axum::routing::any;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
-use portico_core::catalog::locations::LocationPolicy;
 use portico_core::catalog::watch::CatalogWatcher;
 use portico_core::demo::{self, SeedOutcome};
 use portico_core::storage::{Database, StorageError};
@@ -84,7 +83,8 @@ pub struct Server {
 impl Server {
     /// Opens the portal (without waiting for the database) and binds the address.
     pub async fn bind(config: &Config) -> Result<Self, StartupError> {
-        let portal = Portal::open(config.database_url.expose())?;
+        let portal =
+            Portal::open(config.database_url.expose())?.with_locations(config.location_policy());
         info!(database = %config.database_url, "portal opened");
         check_site_root(&config.site_root);
 
@@ -92,10 +92,6 @@ impl Server {
             portal: portal.clone(),
             leptos: leptos_options(config),
             metrics: Arc::new(Metrics::new()),
-            locations: Arc::new(LocationPolicy {
-                file_roots: config.catalog_roots.clone(),
-                url_hosts: config.catalog_url_hosts.clone(),
-            }),
         };
         let listener =
             TcpListener::bind(config.addr)

@@ -2,7 +2,6 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use portico_core::catalog::locations::LocationPolicy;
 use portico_core::Portal;
 
 use crate::operations::metrics::Metrics;
@@ -16,8 +15,6 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// Request and pool metrics, served at `/metrics`.
     pub metrics: Arc<Metrics>,
-    /// Where catalog locations registered through the API may point.
-    pub locations: Arc<LocationPolicy>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

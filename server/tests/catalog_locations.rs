@@ -25,6 +25,10 @@ spec:
   children: []
 ";
 
+async fn get_json(server: &TestServer, path: &str) -> Value {
+    server.get(path).await.json().await.unwrap()
+}
+
 async fn post(server: &TestServer, path: &str, body: Value) -> (u16, Value) {
     let response = server
         .client
@@ -82,12 +86,7 @@ async fn file_locations_inside_the_allowed_roots() {
         assert_eq!(status, 201, "{created}");
         let id = created["location"]["id"].as_str().unwrap().to_owned();
         assert_eq!(created["summary"]["added"], 2);
-        let listed: Value = server
-            .get("/api/catalog/locations")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let listed: Value = get_json(&server, "/api/catalog/locations").await;
         assert_eq!(
             listed,
             json!([{"data": {"id": id, "type": "file", "target": target}}])
@@ -141,12 +140,11 @@ async fn file_locations_inside_the_allowed_roots() {
         )
         .await;
         assert_eq!(status, 200);
-        let web: Value = server
-            .get("/api/catalog/entities/by-name/component/default/web")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let web: Value = get_json(
+            &server,
+            "/api/catalog/entities/by-name/component/default/web",
+        )
+        .await;
         assert_eq!(web["metadata"]["description"], "second");
 
         // Removing the location orphans its entities.
@@ -157,12 +155,11 @@ async fn file_locations_inside_the_allowed_roots() {
             .await
             .unwrap();
         assert_eq!(deleted.status(), 204);
-        let web: Value = server
-            .get("/api/catalog/entities/by-name/component/default/web")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let web: Value = get_json(
+            &server,
+            "/api/catalog/entities/by-name/component/default/web",
+        )
+        .await;
         assert_eq!(
             web["metadata"]["annotations"]["backstage.io/orphan"],
             "true"
@@ -239,4 +236,209 @@ async fn entities_are_validated_with_every_problem_named() {
     assert_eq!(status, 200);
     server.stop().await.unwrap();
     db.cleanup().await;
+}
+
+/// A catalog repository served over HTTP, as a git host's raw-file endpoint would.
+struct CatalogHost {
+    dir: tempfile::TempDir,
+    base: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CatalogHost {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // `/moved` sends the reader to a host that is not allowed.
+        let elsewhere = format!("http://localhost:{port}/openapi.yaml");
+        let app = axum::Router::new()
+            .route(
+                "/moved",
+                axum::routing::get(move || async move {
+                    axum::response::Redirect::temporary(&elsewhere)
+                }),
+            )
+            .fallback_service(tower_http::services::ServeDir::new(dir.path()));
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self {
+            dir,
+            base: format!("http://127.0.0.1:{port}"),
+            task,
+        }
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.dir.path().join(name), text).unwrap();
+    }
+}
+
+impl Drop for CatalogHost {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+const REMOTE_CATALOG: &str = "\
+apiVersion: backstage.io/v1alpha1
+kind: Location
+metadata:
+  name: remote
+spec:
+  targets: [./team.yaml, ./missing.yaml]
+---
+apiVersion: backstage.io/v1alpha1
+kind: API
+metadata:
+  name: orders
+spec:
+  type: openapi
+  lifecycle: production
+  owner: team-a
+  definition:
+    $text: ./openapi.yaml
+---
+apiVersion: backstage.io/v1alpha1
+kind: API
+metadata:
+  name: legacy
+spec:
+  type: openapi
+  lifecycle: deprecated
+  owner: team-a
+  definition:
+    $text: /moved
+";
+
+#[tokio::test]
+async fn url_locations_on_allowed_hosts() {
+    for db in databases().await {
+        let mut host = CatalogHost::start().await;
+        host.write("catalog-info.yaml", REMOTE_CATALOG);
+        host.write(
+            "team.yaml",
+            &CATALOG.replace("name: web", "name: remote-web"),
+        );
+        host.write("openapi.yaml", "openapi: 3.0.0\ninfo: {title: Orders v1}\n");
+        let server = TestServer::start_with(&db.url, |c| {
+            c.catalog_url_hosts = vec!["127.0.0.1".into()];
+        })
+        .await;
+        server.wait_for_readyz(200).await;
+        let target = format!("{}/catalog-info.yaml", host.base);
+
+        let (status, created) = post(
+            &server,
+            "/api/catalog/locations",
+            json!({"type": "url", "target": target}),
+        )
+        .await;
+        assert_eq!(status, 201, "{created}");
+        assert_eq!(created["location"]["type"], "url");
+        assert_eq!(created["location"]["target"], target.as_str());
+        assert_eq!(created["summary"]["added"], 5, "{created}");
+        let problems = created["problems"].to_string();
+        assert!(
+            problems.contains("./missing.yaml: target not found")
+                || problems.contains("missing.yaml: HTTP 404 Not Found"),
+            "{problems}"
+        );
+
+        // Entities from the location and from the file it lists, with Backstage's
+        // location annotations naming the URLs.
+        let web: Value = get_json(
+            &server,
+            "/api/catalog/entities/by-name/component/default/remote-web",
+        )
+        .await;
+        let annotations = &web["metadata"]["annotations"];
+        assert_eq!(
+            annotations["backstage.io/managed-by-location"],
+            format!("url:{}/team.yaml", host.base)
+        );
+        assert_eq!(
+            annotations["backstage.io/managed-by-origin-location"],
+            format!("url:{target}")
+        );
+        let orders: Value =
+            get_json(&server, "/api/catalog/entities/by-name/api/default/orders").await;
+        assert_eq!(
+            orders["spec"]["definition"],
+            "openapi: 3.0.0\ninfo: {title: Orders v1}\n"
+        );
+
+        // A redirect off the allowed hosts is not followed; the API is kept with the
+        // problem in its status.
+        let legacy: Value =
+            get_json(&server, "/api/catalog/entities/by-name/api/default/legacy").await;
+        let message = legacy["status"]["items"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("$text /moved: redirected to http://localhost:")
+                && message.contains("host \"localhost\" is not allowed"),
+            "{message}"
+        );
+
+        // Refresh reads the URL again.
+        host.write("openapi.yaml", "openapi: 3.0.0\ninfo: {title: Orders v2}\n");
+        let (status, _) = post(
+            &server,
+            "/api/catalog/refresh",
+            json!({"entityRef": "api:default/orders"}),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let orders: Value =
+            get_json(&server, "/api/catalog/entities/by-name/api/default/orders").await;
+        assert_eq!(
+            orders["spec"]["definition"],
+            "openapi: 3.0.0\ninfo: {title: Orders v2}\n"
+        );
+
+        // A URL that cannot be read is refused with the reason, and nothing is registered.
+        let (status, refused) = post(
+            &server,
+            "/api/catalog/locations",
+            json!({"type": "url", "target": format!("{}/nope.yaml", host.base)}),
+        )
+        .await;
+        assert_eq!(status, 400, "{refused}");
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("nope.yaml: HTTP 404 Not Found"),
+            "{refused}"
+        );
+        let listed: Value = get_json(&server, "/api/catalog/locations").await;
+        assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+
+        // A host that does not answer changes nothing: the entities are not orphaned.
+        host.task.abort();
+        let _ = (&mut host.task).await;
+        let (status, failed) = post(
+            &server,
+            "/api/catalog/refresh",
+            json!({"entityRef": "api:default/orders"}),
+        )
+        .await;
+        assert_eq!(status, 502, "{failed}");
+        assert!(
+            failed["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("cannot connect"),
+            "{failed}"
+        );
+        let orders: Value =
+            get_json(&server, "/api/catalog/entities/by-name/api/default/orders").await;
+        assert_eq!(
+            orders["metadata"]["annotations"]["backstage.io/orphan"],
+            Value::Null
+        );
+
+        server.stop().await.unwrap();
+        db.cleanup().await;
+    }
 }

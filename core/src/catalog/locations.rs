@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::reader::{read_location, LocationRead};
+use super::place::Place;
+use super::reader::{read_place, LocationRead};
+use super::remote::RemoteReader;
 use super::store;
 use super::{Catalog, CatalogError, EntityRef, IngestSummary};
 
@@ -14,8 +16,9 @@ use super::{Catalog, CatalogError, EntityRef, IngestSummary};
 pub struct LocationPolicy {
     /// Directories whose files (and sub-directories) may be registered as `file` locations.
     pub file_roots: Vec<PathBuf>,
-    /// Hosts whose URLs may be registered as `url` locations.
-    pub url_hosts: Vec<String>,
+    /// Reads URLs on the hosts that may be registered as `url` locations (and that
+    /// targets and placeholders may name).
+    pub remote: RemoteReader,
 }
 
 /// A registered location.
@@ -42,6 +45,10 @@ pub enum LocationError {
     /// No location has this id.
     #[error("no location with id {0}")]
     NotFound(String),
+    /// The location could not be read for now (its host did not answer, or answered
+    /// with an error); what is stored was kept.
+    #[error("{0}")]
+    Unreadable(String),
     #[error(transparent)]
     Catalog(#[from] CatalogError),
 }
@@ -82,77 +89,80 @@ impl LocationPolicy {
         }
     }
 
-    /// Checks a `url` target against the host allow-list.
-    pub fn check_url(&self, target: &str) -> Result<(), LocationError> {
-        let invalid = |message: String| LocationError::Invalid {
-            field: "target",
-            message,
-        };
-        let rest = target
-            .strip_prefix("https://")
-            .or_else(|| target.strip_prefix("http://"))
-            .ok_or_else(|| invalid(format!("{target} is not an http(s) URL")))?;
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let host = authority.rsplit('@').next().unwrap_or_default();
-        let host = host
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        if self
-            .url_hosts
-            .iter()
-            .any(|allowed| allowed.eq_ignore_ascii_case(&host))
-        {
-            Ok(())
-        } else {
-            Err(invalid(format!(
-                "host {host:?} is not allowed for url locations (PORTICO_CATALOG_URL_HOSTS)"
-            )))
+    /// The place a `url` target names, if the host allow-list allows it.
+    pub fn check_url(&self, target: &str) -> Result<Place, LocationError> {
+        self.remote
+            .check(target)
+            .map(Place::Url)
+            .map_err(|message| LocationError::Invalid {
+                field: "target",
+                message,
+            })
+    }
+
+    /// The place a location of `kind` (`file` or `url`) at `target` names, if allowed.
+    pub fn check(&self, kind: &str, target: &str) -> Result<Place, LocationError> {
+        match kind {
+            "file" => self.check_file(target).map(Place::File),
+            "url" => self.check_url(target),
+            other => Err(LocationError::Invalid {
+                field: "type",
+                message: format!("{other:?} is not a location type (file or url)"),
+            }),
         }
     }
 }
 
 impl Catalog {
-    /// Registers a `file` location the policy allows and reads it at once.
+    /// Registers a location (`file` or `url`) the policy allows and reads it at once.
     /// With `dry_run`, only reads and reports what it would store.
-    pub async fn add_file_location(
+    pub async fn add_location(
         &self,
-        policy: &LocationPolicy,
+        kind: &str,
         target: &str,
         dry_run: bool,
     ) -> Result<(Location, LocationRead, Option<IngestSummary>), LocationError> {
-        let path = policy.check_file(target)?;
-        let target = path.display().to_string();
+        let place = self.locations.check(kind, target)?;
+        let origin = place.origin();
+        let (kind, target) = origin.split_once(':').unwrap_or((kind, target));
+        let mut location = Location {
+            id: String::new(),
+            kind: kind.to_owned(),
+            target: target.to_owned(),
+        };
         let mut conn = self.db.pool().acquire().await?;
         if !dry_run
-            && store::location_by_target(&mut conn, "file", &target)
+            && store::location_by_target(&mut conn, kind, target)
                 .await?
                 .is_some()
         {
-            return Err(LocationError::Exists(format!("file:{target}")));
+            return Err(LocationError::Exists(origin));
         }
         drop(conn);
-        let read = read_file_location(path).await;
+        let read = self.read(place).await;
+        if let Some(why) = &read.unreadable {
+            return Err(LocationError::Invalid {
+                field: "target",
+                message: why.clone(),
+            });
+        }
+        if read.incomplete {
+            return Err(LocationError::Unreadable(incomplete(&read)));
+        }
         if dry_run {
-            let location = Location {
-                id: String::new(),
-                kind: "file".into(),
-                target,
-            };
             return Ok((location, read, None));
         }
-        let id = self.register_location("file", &target).await?;
-        let summary = self.ingest(&format!("file:{target}"), read.clone()).await?;
-        Ok((
-            Location {
-                id,
-                kind: "file".into(),
-                target,
-            },
-            read,
-            Some(summary),
-        ))
+        location.id = self.register_location(kind, target).await?;
+        let summary = self.ingest(&origin, read.clone()).await?;
+        Ok((location, read, Some(summary)))
+    }
+
+    /// Reads a location (off the async runtime: file and URL reads block the reader).
+    pub async fn read(&self, place: Place) -> LocationRead {
+        let remote = self.locations.remote.clone();
+        tokio::task::spawn_blocking(move || read_place(&place, &remote))
+            .await
+            .unwrap_or_default()
     }
 
     pub async fn locations(&self) -> Result<Vec<Location>, LocationError> {
@@ -191,7 +201,7 @@ impl Catalog {
                 message: format!("no entity {reference}"),
             })?;
         drop(conn);
-        let Some(path) = row.origin.strip_prefix("file:") else {
+        let Some(place) = Place::from_origin(&row.origin) else {
             return Err(LocationError::Invalid {
                 field: "entityRef",
                 message: format!(
@@ -200,16 +210,21 @@ impl Catalog {
                 ),
             });
         };
-        let read = read_file_location(PathBuf::from(path)).await;
+        let read = self.read(place).await;
+        if read.incomplete {
+            return Err(LocationError::Unreadable(incomplete(&read)));
+        }
         Ok(self.ingest(&row.origin, read).await?)
     }
 }
 
-/// Reads a file location off the async runtime: file reads block.
-pub async fn read_file_location(path: PathBuf) -> LocationRead {
-    tokio::task::spawn_blocking(move || read_location(&path))
-        .await
-        .unwrap_or_default()
+/// What made a read incomplete, for people.
+pub fn incomplete(read: &LocationRead) -> String {
+    let why: Vec<String> = read.warnings.iter().map(ToString::to_string).collect();
+    format!(
+        "the location could not be read completely, so nothing was changed: {}",
+        why.join("; ")
+    )
 }
 
 #[cfg(test)]
@@ -224,7 +239,7 @@ mod tests {
         std::fs::write(outside.path().join("secret.yaml"), "").unwrap();
         let policy = LocationPolicy {
             file_roots: vec![root.path().to_owned()],
-            url_hosts: vec![],
+            remote: RemoteReader::default(),
         };
 
         assert!(policy
@@ -264,19 +279,20 @@ mod tests {
     fn url_targets_must_name_an_allowed_host() {
         let policy = LocationPolicy {
             file_roots: vec![],
-            url_hosts: vec!["git.example.com".into()],
+            remote: RemoteReader::new(vec!["git.example.com".into()]),
         };
         assert!(policy
-            .check_url("https://git.example.com/org/repo/catalog-info.yaml")
+            .check("url", "https://git.example.com/org/repo/catalog-info.yaml")
             .is_ok());
-        assert!(policy.check_url("https://GIT.example.com:8443/x").is_ok());
         for bad in [
             "https://169.254.169.254/latest",
             "http://git.example.com.evil.net/x",
             "https://user@internal/x",
             "file:///etc/passwd",
         ] {
-            assert!(policy.check_url(bad).is_err(), "{bad}");
+            assert!(policy.check("url", bad).is_err(), "{bad}");
         }
+        let err = policy.check("github", "x").unwrap_err().to_string();
+        assert_eq!(err, "type: \"github\" is not a location type (file or url)");
     }
 }

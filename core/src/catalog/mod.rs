@@ -10,7 +10,9 @@
 //! - [`output`]: entities as Backstage's API returns them, `fields` projections.
 //! - [`problem`]: errors that name the file, the document, the entity and the field.
 //! - [`substitution`]: `$text`, `$json` and `$yaml` placeholders.
-//! - [`reader`]: reading a location from disk, following `Location` targets.
+//! - [`place`]: where catalog text lives (a file or a URL), and relative targets.
+//! - [`remote`]: reading URLs on the allowed hosts only.
+//! - [`reader`]: reading a location, following `Location` targets.
 //! - [`columns`]: the identifying fields kept as indexed columns.
 //! - [`search`]: the flattened key/value rows behind filters and facets.
 //! - [`text`]: ranked full-text search (FTS5, PostgreSQL text search).
@@ -18,7 +20,8 @@
 //! - [`store`]: the SQL.
 //! - [`service`]: the [`Catalog`] service: ingestion and reads.
 //! - [`locations`]: registered locations and the policy for where they may point.
-//! - [`watch`]: reads a file location again as soon as one of its files changes.
+//! - [`watch`]: reads a file location again as soon as one of its files changes, and
+//!   URL locations every minute.
 
 pub mod columns;
 pub mod document;
@@ -28,11 +31,13 @@ pub mod graph;
 pub mod kinds;
 pub mod locations;
 pub mod output;
+pub mod place;
 pub mod problem;
 pub mod query;
 pub mod reader;
 pub mod reference;
 pub mod relations;
+pub mod remote;
 pub mod rules;
 pub mod search;
 mod service;

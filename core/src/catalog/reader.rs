@@ -1,13 +1,16 @@
-//! Reading a location from disk: a file (or every YAML file of a directory), following
+//! Reading a location: a file (or every YAML file of a directory) or a URL, following
 //! `Location` entities to the files they list, resolving placeholders.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use super::document::parse_yaml;
+use super::place::Place;
 use super::problem::{FieldProblem, Problem};
+use super::remote::RemoteReader;
 use super::{substitution, Entity};
 
 /// An entity read from a file, with what went wrong while processing it (a placeholder
@@ -15,8 +18,8 @@ use super::{substitution, Entity};
 #[derive(Clone, Debug)]
 pub struct ReadEntity {
     pub entity: Entity,
-    /// The file it came from (absolute).
-    pub file: PathBuf,
+    /// The file it came from (an absolute path, or a URL).
+    pub file: Place,
     pub document: usize,
     pub problems: Vec<Problem>,
 }
@@ -29,63 +32,127 @@ pub struct LocationRead {
     pub rejected: Vec<Problem>,
     /// Problems that rejected nothing: a listed target that is missing, a cycle.
     pub warnings: Vec<Problem>,
-    /// Every catalog file the location consists of (absolute), including listed targets
-    /// that do not exist yet: a change to any of them calls for reading it again.
+    /// Every file on disk the location consists of (absolute): catalog files, including
+    /// listed targets that do not exist yet, and the files placeholders read. A change
+    /// to any of them calls for reading the location again.
     pub files: Vec<PathBuf>,
+    /// Why the location itself could not be read, when it could not.
+    pub unreadable: Option<String>,
+    /// A URL could not be read for a reason that may pass (a timeout, a 5xx). Storing
+    /// this read would orphan entities that still exist: callers keep what is stored.
+    pub incomplete: bool,
 }
 
-/// Reads `root`: a YAML file, or a directory whose `.yaml`/`.yml` files are read in name order.
+/// Reads `root` from disk: a YAML file, or a directory whose `.yaml`/`.yml` files are
+/// read in name order. Placeholders and targets that are URLs are refused.
 pub fn read_location(root: &Path) -> LocationRead {
+    read_place(&Place::File(root.to_owned()), &RemoteReader::default())
+}
+
+/// Reads `root`, a file, directory or URL. URLs (the root, targets, placeholders) are
+/// read with `remote`, which refuses hosts that are not allowed; this blocks, so call it
+/// from a blocking thread.
+pub fn read_place(root: &Place, remote: &RemoteReader) -> LocationRead {
     let mut read = LocationRead::default();
     let mut visited = HashSet::new();
-    let shown_from = root.parent().unwrap_or(Path::new("")).to_owned();
-    let reader = Reader { shown_from };
-    if root.is_dir() {
-        for file in yaml_files(root) {
-            reader.read_file(&file, &mut visited, &mut read);
+    let shown_from = match root {
+        Place::File(path) => path.parent().unwrap_or(Path::new("")).to_owned(),
+        Place::Url(_) => PathBuf::new(),
+    };
+    let reader = Reader {
+        shown_from,
+        remote,
+        incomplete: Cell::new(false),
+    };
+    match root {
+        Place::File(dir) if dir.is_dir() => {
+            for file in yaml_files(dir) {
+                let _ = reader.read_file(&Place::File(file), &mut visited, &mut read);
+            }
         }
-    } else {
-        reader.read_file(root, &mut visited, &mut read);
+        _ => {
+            if let Err(why) = reader.read_file(root, &mut visited, &mut read) {
+                read.unreadable = Some(why);
+            }
+        }
     }
+    read.incomplete = reader.incomplete.get();
     read
 }
 
-struct Reader {
+struct Reader<'a> {
     /// Files are named relative to this directory in problems (the location's parent),
     /// so messages read `examples/all.yaml#1`, not a long absolute path.
     shown_from: PathBuf,
+    remote: &'a RemoteReader,
+    /// Set by a read that failed for a reason that may pass.
+    incomplete: Cell<bool>,
 }
 
-impl Reader {
-    fn name(&self, file: &Path) -> String {
-        file.strip_prefix(&self.shown_from)
-            .unwrap_or(file)
-            .display()
-            .to_string()
+impl Reader<'_> {
+    fn name(&self, place: &Place) -> String {
+        match place {
+            Place::File(file) => file
+                .strip_prefix(&self.shown_from)
+                .unwrap_or(file)
+                .display()
+                .to_string(),
+            Place::Url(url) => url.to_string(),
+        }
     }
 
-    fn read_file(&self, file: &Path, visited: &mut HashSet<PathBuf>, read: &mut LocationRead) {
-        let file = match file.canonicalize() {
-            Ok(file) => file,
-            Err(e) => {
-                read.warnings
-                    .push(whole_file(self.name(file), describe_io(&e)));
-                return;
+    /// The text at `place`; a file's place is made canonical first, so the same file
+    /// reached two ways is recognised.
+    fn fetch(&self, place: &Place) -> Result<(Place, String), String> {
+        match place {
+            Place::File(file) => {
+                let file = file.canonicalize().map_err(|e| describe_io(&e))?;
+                let text = std::fs::read_to_string(&file).map_err(|e| describe_io(&e))?;
+                Ok((Place::File(file), text))
             }
-        };
-        if !visited.insert(file.clone()) {
-            return; // already read through another Location: a diamond or a cycle
+            Place::Url(url) => match self.remote.read_blocking(url) {
+                Ok(text) => Ok((place.clone(), text)),
+                Err(e) => {
+                    if e.transient {
+                        self.incomplete.set(true);
+                    }
+                    Err(e.message)
+                }
+            },
         }
-        read.files.push(file.clone());
-        let name = self.name(&file);
-        let text = match std::fs::read_to_string(&file) {
-            Ok(text) => text,
-            Err(e) => {
-                read.warnings.push(whole_file(name, describe_io(&e)));
-                return;
+    }
+
+    /// Reads one catalog file; the error (also recorded as a warning) says why it could
+    /// not be read at all.
+    fn read_file(
+        &self,
+        place: &Place,
+        visited: &mut HashSet<Place>,
+        read: &mut LocationRead,
+    ) -> Result<(), String> {
+        if let Place::File(file) = place {
+            if let Ok(canonical) = file.canonicalize() {
+                if visited.contains(&Place::File(canonical)) {
+                    return Ok(()); // already read through another Location: a diamond or a cycle
+                }
+            }
+        }
+        let (place, text) = match self.fetch(place) {
+            Ok(fetched) => fetched,
+            Err(message) => {
+                let name = self.name(place);
+                read.warnings
+                    .push(whole_file(name.clone(), message.clone()));
+                return Err(format!("{name}: {message}"));
             }
         };
-        let dir = file.parent().unwrap_or(Path::new("/")).to_owned();
+        if !visited.insert(place.clone()) {
+            return Ok(());
+        }
+        if let Place::File(file) = &place {
+            read.files.push(file.clone());
+        }
+        let name = self.name(&place);
         let (documents, syntax) = parse_yaml(&name, &text);
         read.rejected.extend(syntax);
 
@@ -102,7 +169,9 @@ impl Reader {
             // then breaks (`spec.definition: is required`) is the placeholder's problem, not
             // a second one: such an entity is kept, with the problem in its status, as
             // Backstage keeps it.
-            let unresolved = substitution::resolve(&mut value, &dir);
+            let unresolved = substitution::resolve(&mut value, &mut |target| {
+                self.read_placeholder(&place, target, &mut read.files)
+            });
             for problem in &unresolved {
                 remove_field(&mut value, &problem.path);
             }
@@ -110,11 +179,11 @@ impl Reader {
             match Entity::from_value_ignoring(value, &failed) {
                 Ok(entity) => {
                     if entity.kind().eq_ignore_ascii_case("Location") {
-                        self.follow(&entity, &dir, document.index, &name, visited, read);
+                        self.follow(&entity, &place, document.index, &name, visited, read);
                     }
                     read.entities.push(ReadEntity {
                         entity,
-                        file: file.clone(),
+                        file: place.clone(),
                         document: document.index,
                         problems: unresolved.into_iter().map(locate).collect(),
                     });
@@ -124,22 +193,41 @@ impl Reader {
                     .extend(unresolved.into_iter().chain(found).map(locate)),
             }
         }
+        Ok(())
+    }
+
+    /// The text a placeholder in the file at `place` names. A file it reads is watched
+    /// with the location, even when it is missing (it may be created later).
+    fn read_placeholder(
+        &self,
+        place: &Place,
+        target: &str,
+        files: &mut Vec<PathBuf>,
+    ) -> Result<String, String> {
+        let source = place.join(target)?;
+        if let Place::File(file) = &source {
+            files.push(absolute(file));
+        }
+        self.fetch(&source).map(|(_, text)| text)
     }
 
     fn follow(
         &self,
         location: &Entity,
-        dir: &Path,
+        place: &Place,
         index: usize,
         name: &str,
-        visited: &mut HashSet<PathBuf>,
+        visited: &mut HashSet<Place>,
         read: &mut LocationRead,
     ) {
         let spec = location.spec();
         let kind = spec
             .and_then(|s| s.get("type"))
             .and_then(Value::as_str)
-            .unwrap_or("file");
+            .unwrap_or(match place {
+                Place::File(_) => "file",
+                Place::Url(_) => "url",
+            });
         let mut targets: Vec<(String, &str)> = Vec::new();
         if let Some(target) = spec.and_then(|s| s.get("target")).and_then(Value::as_str) {
             targets.push(("spec.target".to_owned(), target));
@@ -161,25 +249,46 @@ impl Reader {
                 entity: Some(location.reference().to_string()),
                 field: FieldProblem::new(path.clone(), message),
             };
-            if kind != "file" || target.contains("://") {
+            let resolved = match (kind, place.join(target)) {
+                (_, Err(why)) => Err(why),
+                ("file", Ok(Place::Url(_))) if matches!(place, Place::File(_)) => {
+                    Err("a file target cannot be a URL (use type: url)".to_owned())
+                }
+                ("url", Ok(Place::File(_))) => {
+                    Err("a url target must be an http(s) URL".to_owned())
+                }
+                ("file" | "url", Ok(target)) => Ok(target),
+                (other, _) => Err(format!("type {other:?} is not read (file or url)")),
+            };
+            let target_place = match resolved {
+                Ok(target) => target,
+                Err(why) => {
+                    read.warnings.push(problem(format!("{target}: {why}")));
+                    continue;
+                }
+            };
+            if let Place::File(file) = &target_place {
+                if !file.exists() {
+                    // Watched all the same: the target may be created later.
+                    read.files.push(absolute(file));
+                    read.warnings
+                        .push(problem(format!("{target}: target not found")));
+                    continue;
+                }
+            }
+            let seen = match &target_place {
+                Place::File(file) => file
+                    .canonicalize()
+                    .is_ok_and(|c| visited.contains(&Place::File(c))),
+                Place::Url(_) => visited.contains(&target_place),
+            };
+            if seen {
                 read.warnings.push(problem(format!(
-                    "{target}: only file targets are read from a file location"
+                    "{target}: already read (a Location cycle)"
                 )));
-                continue;
-            }
-            let file = dir.join(target);
-            if !file.exists() {
-                // Watched all the same: the target may be created later.
-                read.files.push(absolute(&file));
-                read.warnings
-                    .push(problem(format!("{target}: target not found")));
-                continue;
-            }
-            match file.canonicalize() {
-                Ok(canonical) if visited.contains(&canonical) => read.warnings.push(problem(
-                    format!("{target}: already read (a Location cycle)"),
-                )),
-                _ => self.read_file(&file, visited, read),
+            } else {
+                // A target that cannot be read is a warning, recorded by `read_file`.
+                let _ = self.read_file(&target_place, visited, read);
             }
         }
     }

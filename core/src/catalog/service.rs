@@ -1,4 +1,5 @@
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{json, Map, Value};
@@ -7,12 +8,14 @@ use sha2::{Digest, Sha256};
 use super::columns::IndexedFields;
 use super::entity::insert_annotation;
 use super::graph::{Graph, GraphBuilder};
+use super::locations::LocationPolicy;
+use super::place::Place;
 use super::query::{self, Filter, FullText, Query};
 use super::reader::LocationRead;
 use super::reference::RefContext;
 use super::relations::relations;
 use super::search::search_rows;
-use super::store::{self, EntityRow};
+use super::store::{self, EntityRow, StoredVersion};
 use super::text::{self, EntityText};
 use super::{CatalogError, Entity, EntityRef, Problem};
 use crate::events::{Events, NewEvent};
@@ -36,6 +39,8 @@ const ANALYZE_AFTER: usize = 1000;
 pub struct Catalog {
     pub(super) db: Database,
     events: Events,
+    /// Where registered locations may point, and the reader for URLs.
+    pub(super) locations: Arc<LocationPolicy>,
 }
 
 /// What one ingestion did.
@@ -82,8 +87,12 @@ pub struct StoredEntity {
 }
 
 impl Catalog {
-    pub fn new(db: Database, events: Events) -> Self {
-        Self { db, events }
+    pub fn new(db: Database, events: Events, locations: Arc<LocationPolicy>) -> Self {
+        Self {
+            db,
+            events,
+            locations,
+        }
     }
 
     /// Stores what one location gave, in one transaction: new entities are added,
@@ -122,7 +131,7 @@ impl Catalog {
                 continue;
             }
             summary.warnings.extend(item.problems.iter().cloned());
-            let body = annotated(item.entity, &item.file.display().to_string(), origin);
+            let body = annotated(item.entity, &item.file.origin(), origin);
             let problems: Vec<String> = item.problems.iter().map(ToString::to_string).collect();
             let problems = serde_json::to_string(&problems).unwrap_or_else(|_| "[]".into());
             let body_json = Value::Object(body.as_map().clone()).to_string();
@@ -140,34 +149,48 @@ impl Catalog {
         }
 
         let mut tx = self.db.pool().begin().await?;
-        // 2. What exists already, in one look-up.
+        // 2. What exists already: versions first (no bodies), then the full rows of the
+        // entities that changed. Reading a large location again that changed little
+        // touches little.
         let keys: Vec<String> = prepared.iter().map(|p| p.key.clone()).collect();
-        let mut existing: HashMap<String, EntityRow> = store::by_ref_keys(&mut tx, &keys)
+        let versions: HashMap<String, StoredVersion> = store::versions_by_ref_keys(&mut tx, &keys)
             .await?
             .into_iter()
-            .map(|row| (row.ref_key.clone(), row))
+            .map(|v| (v.ref_key.clone(), v))
             .collect();
-
-        // 3. Sort into added, updated, unchanged and refused.
-        let mut changed: Vec<(EntityRow, Prepared, &'static str)> = Vec::new();
+        let mut fresh = Vec::with_capacity(prepared.len());
         for item in prepared {
-            let row = match existing.remove(&item.key) {
-                Some(row) if row.origin != origin => {
+            match versions.get(&item.key) {
+                Some(stored) if stored.origin != origin => {
                     summary.rejected.push(locate(
                         &item.file,
                         item.document,
                         &item.reference,
                         format!(
                             "{} is already managed by {}; remove it there first",
-                            item.reference, row.origin
+                            item.reference, stored.origin
                         ),
                     ));
-                    continue;
                 }
-                Some(row) if row.etag == item.etag => {
-                    summary.unchanged += 1;
-                    continue;
-                }
+                Some(stored) if stored.etag == item.etag => summary.unchanged += 1,
+                _ => fresh.push(item),
+            }
+        }
+        let changed_keys: Vec<String> = fresh
+            .iter()
+            .filter(|item| versions.contains_key(&item.key))
+            .map(|item| item.key.clone())
+            .collect();
+        let mut existing: HashMap<String, EntityRow> = store::by_ref_keys(&mut tx, &changed_keys)
+            .await?
+            .into_iter()
+            .map(|row| (row.ref_key.clone(), row))
+            .collect();
+
+        // 3. Sort into added and updated.
+        let mut changed: Vec<(EntityRow, Prepared, &'static str)> = Vec::new();
+        for item in fresh {
+            let row = match existing.remove(&item.key) {
                 Some(row) => {
                     let old_spec = serde_json::from_str::<Value>(&row.body)
                         .ok()
@@ -245,10 +268,13 @@ impl Catalog {
         text::insert_all(&mut tx, self.db.backend(), &stated_text).await?;
 
         // 5. Entities this location no longer lists become orphans.
-        for mut row in store::by_origin(&mut tx, origin).await? {
-            if row.orphan || seen.contains(&row.ref_key) {
-                continue;
-            }
+        let gone: Vec<String> = store::versions_by_origin(&mut tx, origin)
+            .await?
+            .into_iter()
+            .filter(|v| !v.orphan && !seen.contains(&v.ref_key))
+            .map(|v| v.ref_key)
+            .collect();
+        for mut row in store::by_ref_keys(&mut tx, &gone).await? {
             let mut body: Map<String, Value> =
                 serde_json::from_str(&row.body).map_err(|source| CatalogError::Corrupt {
                     reference: row.ref_key.clone(),
@@ -435,7 +461,7 @@ struct Prepared {
     problems: String,
     etag: String,
     edges: Vec<super::Relation>,
-    file: std::path::PathBuf,
+    file: Place,
     document: usize,
 }
 
@@ -484,19 +510,14 @@ async fn load(
 /// The entity with Backstage's location annotations: which file defines it, and which
 /// registered location brought it in.
 fn annotated(mut entity: Entity, file: &str, origin: &str) -> Entity {
-    entity.set_annotation(MANAGED_BY_LOCATION, &format!("file:{file}"));
+    entity.set_annotation(MANAGED_BY_LOCATION, file);
     entity.set_annotation(MANAGED_BY_ORIGIN_LOCATION, origin);
     entity
 }
 
-fn locate(
-    file: &std::path::Path,
-    document: usize,
-    reference: &EntityRef,
-    message: String,
-) -> Problem {
+fn locate(file: &Place, document: usize, reference: &EntityRef, message: String) -> Problem {
     Problem {
-        file: file.display().to_string(),
+        file: file.to_string(),
         document: Some(document),
         entity: Some(reference.to_string()),
         field: super::FieldProblem::new("", message),

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::columns::IndexedFields;
@@ -36,7 +37,7 @@ const COLUMNS: &str = "id, ref_key, kind, namespace, name, body, etag, generatio
                        problems, orphan, created_at, updated_at, kind_key, namespace_key, name_key, \
                        type_key, lifecycle_key, owner_key, system_key";
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<EntityRow, sqlx::Error> {
+fn from_row(row: &AnyRow) -> Result<EntityRow, sqlx::Error> {
     Ok(EntityRow {
         id: row.try_get("id")?,
         ref_key: row.try_get("ref_key")?,
@@ -71,11 +72,49 @@ pub async fn by_ref_key(
     Ok(select_where(conn, "ref_key", key).await?.pop())
 }
 
-pub async fn by_origin(
+/// What an ingest needs to know of a stored entity before deciding to touch it: who
+/// manages it and its etag, without reading its body.
+#[derive(Clone, Debug)]
+pub struct StoredVersion {
+    pub ref_key: String,
+    pub origin: String,
+    pub etag: String,
+    pub orphan: bool,
+}
+
+const VERSION_COLUMNS: &str = "ref_key, origin, etag, orphan";
+
+fn version_from_row(row: &AnyRow) -> Result<StoredVersion, sqlx::Error> {
+    Ok(StoredVersion {
+        ref_key: row.try_get("ref_key")?,
+        origin: row.try_get("origin")?,
+        etag: row.try_get("etag")?,
+        orphan: row.try_get::<i32, _>("orphan")? != 0,
+    })
+}
+
+/// The versions of the entities with these reference keys, in any order.
+pub async fn versions_by_ref_keys(
+    conn: &mut AnyConnection,
+    keys: &[String],
+) -> Result<Vec<StoredVersion>, sqlx::Error> {
+    select_in(conn, VERSION_COLUMNS, "ref_key", keys, version_from_row).await
+}
+
+/// The versions of every entity a location brought in.
+pub async fn versions_by_origin(
     conn: &mut AnyConnection,
     origin: &str,
-) -> Result<Vec<EntityRow>, sqlx::Error> {
-    select_where(conn, "origin", origin).await
+) -> Result<Vec<StoredVersion>, sqlx::Error> {
+    sqlx::query(&format!(
+        "SELECT {VERSION_COLUMNS} FROM catalog_entities WHERE origin = $1"
+    ))
+    .bind(origin)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(version_from_row)
+    .collect()
 }
 
 pub async fn by_uid(conn: &mut AnyConnection, uid: &str) -> Result<Option<EntityRow>, sqlx::Error> {
@@ -87,7 +126,7 @@ pub async fn by_ids(
     conn: &mut AnyConnection,
     ids: &[String],
 ) -> Result<Vec<EntityRow>, sqlx::Error> {
-    select_in(conn, "id", ids).await
+    select_in(conn, COLUMNS, "id", ids, from_row).await
 }
 
 /// The entities with these reference keys, in any order.
@@ -95,19 +134,22 @@ pub async fn by_ref_keys(
     conn: &mut AnyConnection,
     keys: &[String],
 ) -> Result<Vec<EntityRow>, sqlx::Error> {
-    select_in(conn, "ref_key", keys).await
+    select_in(conn, COLUMNS, "ref_key", keys, from_row).await
 }
 
-/// Entities whose `column` is one of `values`; `column` is one of this module's constants.
-async fn select_in(
+/// `columns` of the entities whose `column` is one of `values`, each row read with
+/// `read`; `columns` and `column` are this module's constants.
+async fn select_in<T>(
     conn: &mut AnyConnection,
+    columns: &'static str,
     column: &'static str,
     values: &[String],
-) -> Result<Vec<EntityRow>, sqlx::Error> {
+    read: fn(&AnyRow) -> Result<T, sqlx::Error>,
+) -> Result<Vec<T>, sqlx::Error> {
     let mut rows = Vec::with_capacity(values.len());
     for chunk in values.chunks(BATCH) {
         let sql = format!(
-            "SELECT {COLUMNS} FROM catalog_entities WHERE {column} IN ({})",
+            "SELECT {columns} FROM catalog_entities WHERE {column} IN ({})",
             Placeholders::of(conn).list(1, chunk.len())
         );
         let mut query = sqlx::query(&sql);
@@ -115,7 +157,7 @@ async fn select_in(
             query = query.bind(value);
         }
         for row in query.fetch_all(&mut *conn).await? {
-            rows.push(from_row(&row)?);
+            rows.push(read(&row)?);
         }
     }
     Ok(rows)

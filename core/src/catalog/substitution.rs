@@ -1,24 +1,33 @@
 //! `$text`, `$json` and `$yaml` placeholders: a field whose value is `{$text: ./file}`
 //! takes the contents of that file (relative to the catalog file), as text or parsed.
-
-use std::path::Path;
+//! Reading the target is the caller's job, so the same rules apply here as to the
+//! catalog file itself (files next to it, URLs on allowed hosts).
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::problem::FieldProblem;
 
-/// Replaces every placeholder in `value`. A placeholder that cannot be resolved becomes
-/// `null` and yields a problem at its path; the rest of the document is still resolved.
-pub fn resolve(value: &mut Value, base_dir: &Path) -> Vec<FieldProblem> {
+/// Replaces every placeholder in `value`, reading each target with `read` (which says
+/// why it could not). A placeholder that cannot be resolved becomes `null` and yields a
+/// problem at its path; the rest of the document is still resolved.
+pub fn resolve(
+    value: &mut Value,
+    read: &mut dyn FnMut(&str) -> Result<String, String>,
+) -> Vec<FieldProblem> {
     let mut problems = Vec::new();
-    walk(value, base_dir, &mut String::new(), &mut problems);
+    walk(value, read, &mut String::new(), &mut problems);
     problems
 }
 
-fn walk(value: &mut Value, base_dir: &Path, path: &mut String, problems: &mut Vec<FieldProblem>) {
+fn walk(
+    value: &mut Value,
+    read: &mut dyn FnMut(&str) -> Result<String, String>,
+    path: &mut String,
+    problems: &mut Vec<FieldProblem>,
+) {
     if let Some((kind, target)) = placeholder(value) {
-        *value = match load(kind, &target, base_dir) {
+        *value = match read(&target).and_then(|text| parse(kind, text)) {
             Ok(loaded) => loaded,
             Err(reason) => {
                 problems.push(FieldProblem::new(
@@ -38,14 +47,14 @@ fn walk(value: &mut Value, base_dir: &Path, path: &mut String, problems: &mut Ve
                     path.push('.');
                 }
                 path.push_str(key);
-                walk(child, base_dir, path, problems);
+                walk(child, read, path, problems);
                 path.truncate(len);
             }
         }
         Value::Array(items) => {
             for (i, child) in items.iter_mut().enumerate() {
                 path.push_str(&format!("[{i}]"));
-                walk(child, base_dir, path, problems);
+                walk(child, read, path, problems);
                 path.truncate(len);
             }
         }
@@ -69,19 +78,7 @@ fn placeholder(value: &Value) -> Option<(&'static str, String)> {
     Some((kind, target.as_str()?.to_owned()))
 }
 
-fn load(kind: &str, target: &str, base_dir: &Path) -> Result<Value, String> {
-    if target.contains("://") {
-        // Remote reads come with URL locations and their host allow-list; a file on disk
-        // must not make the server fetch arbitrary URLs.
-        return Err(
-            "remote placeholders are not fetched (only files next to the catalog file)".into(),
-        );
-    }
-    let path = base_dir.join(target);
-    let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!("file not found: {}", path.display()),
-        _ => format!("cannot read {}: {e}", path.display()),
-    })?;
+fn parse(kind: &str, text: String) -> Result<Value, String> {
     match kind {
         "$text" => Ok(Value::String(text)),
         "$json" => serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}")),
@@ -98,6 +95,16 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// Reads targets from `dir`, as the reader does for a file next to the catalog file.
+    fn files_in(dir: &std::path::Path) -> impl FnMut(&str) -> Result<String, String> + '_ {
+        move |target| {
+            if target.contains("://") {
+                return Err("host \"example.com\" is not allowed".into());
+            }
+            std::fs::read_to_string(dir.join(target)).map_err(|_| "file not found".into())
+        }
+    }
 
     #[test]
     fn placeholders_are_replaced_by_file_contents() {
@@ -116,7 +123,7 @@ mod tests {
                 "not_a_placeholder": {"$text": "x", "other": 1},
             }
         });
-        assert!(resolve(&mut value, dir.path()).is_empty());
+        assert!(resolve(&mut value, &mut files_in(dir.path())).is_empty());
         assert_eq!(
             value["spec"]["definition"],
             "openapi: 3.0.0\ninfo: {title: X}\n"
@@ -135,7 +142,7 @@ mod tests {
             "missing": {"$text": "./nope.yaml"},
             "broken": [{"$json": "bad.json"}],
         }});
-        let problems: Vec<String> = resolve(&mut value, dir.path())
+        let problems: Vec<String> = resolve(&mut value, &mut files_in(dir.path()))
             .iter()
             .map(ToString::to_string)
             .collect();
@@ -146,11 +153,10 @@ mod tests {
         );
         assert_eq!(
             problems[1],
-            "spec.definition: $text https://example.com/api.yaml: remote placeholders are not fetched \
-             (only files next to the catalog file)"
+            "spec.definition: $text https://example.com/api.yaml: host \"example.com\" is not allowed"
         );
         assert!(
-            problems[2].starts_with("spec.missing: $text ./nope.yaml: file not found: "),
+            problems[2] == "spec.missing: $text ./nope.yaml: file not found",
             "{problems:?}"
         );
         assert_eq!(value["spec"]["definition"], Value::Null);

@@ -1,15 +1,17 @@
 //! Keeps the catalog fresh: watches the files of every registered file location and
-//! reads a location again as soon as one of its files changes.
+//! reads a location again as soon as one of its files changes; reads URL locations
+//! again every minute (a remote host has no change feed to follow).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 use tracing::{debug, info, warn};
 
-use super::locations::{read_file_location, Location};
+use super::locations::Location;
+use super::place::Place;
 use super::Catalog;
 
 /// Changes arriving within this window are read together: an editor's save is a burst
@@ -21,11 +23,17 @@ const DEBOUNCE: Duration = Duration::from_millis(30);
 /// (by the API or by `portico import` from another process).
 const RESCAN: Duration = Duration::from_secs(2);
 
+/// How often a URL location is read again. An unchanged location costs one request and
+/// no write (its entities' etags are unchanged).
+const URL_REFRESH: Duration = Duration::from_secs(60);
+
 /// Watches registered file locations; see the module documentation.
 pub struct CatalogWatcher {
     catalog: Catalog,
-    /// Origin (`file:/path`) → the files it consists of.
+    /// Origin (`file:/path`, `url:https://…`) → the files on disk it consists of.
     locations: HashMap<String, HashSet<PathBuf>>,
+    /// URL origin → when it was last read.
+    remote: HashMap<String, Instant>,
     /// Directories watched, and whether recursively.
     watched: HashMap<PathBuf, RecursiveMode>,
 }
@@ -35,6 +43,7 @@ impl CatalogWatcher {
         Self {
             catalog,
             locations: HashMap::new(),
+            remote: HashMap::new(),
             watched: HashMap::new(),
         }
     }
@@ -77,11 +86,11 @@ impl CatalogWatcher {
         }
     }
 
-    /// Watches locations registered since the last scan (reading each once), and drops
-    /// the ones removed.
+    /// Watches locations registered since the last scan (reading each once), drops
+    /// the ones removed, and reads URL locations that are due.
     async fn rescan(&mut self, watcher: &mut RecommendedWatcher) {
         let registered: Vec<Location> = match self.catalog.locations().await {
-            Ok(all) => all.into_iter().filter(|l| l.kind == "file").collect(),
+            Ok(all) => all,
             Err(e) => {
                 warn!(
                     error = &e as &dyn std::error::Error,
@@ -92,19 +101,19 @@ impl CatalogWatcher {
         };
         let origins: HashSet<String> = registered
             .iter()
-            .map(|l| format!("file:{}", l.target))
+            .map(|l| format!("{}:{}", l.kind, l.target))
             .collect();
-        let removed: Vec<String> = self
-            .locations
-            .keys()
-            .filter(|o| !origins.contains(*o))
-            .cloned()
-            .collect();
-        for origin in removed {
-            self.locations.remove(&origin);
-        }
+        self.locations.retain(|origin, _| origins.contains(origin));
+        self.remote.retain(|origin, _| origins.contains(origin));
         for origin in origins {
-            if !self.locations.contains_key(&origin) {
+            let due = if origin.starts_with("url:") {
+                self.remote
+                    .get(&origin)
+                    .is_none_or(|read| read.elapsed() >= URL_REFRESH)
+            } else {
+                !self.locations.contains_key(&origin)
+            };
+            if due {
                 self.read(&origin, watcher).await;
             }
         }
@@ -113,12 +122,24 @@ impl CatalogWatcher {
 
     /// Reads one location again, stores the result and updates what is watched.
     async fn read(&mut self, origin: &str, watcher: &mut RecommendedWatcher) {
-        let Some(path) = origin.strip_prefix("file:") else {
+        let Some(place) = Place::from_origin(origin) else {
             return;
         };
-        let read = read_file_location(PathBuf::from(path)).await;
-        let mut files: HashSet<PathBuf> = read.files.iter().cloned().collect();
-        files.insert(PathBuf::from(path));
+        if let Place::Url(_) = place {
+            self.remote.insert(origin.to_owned(), Instant::now());
+        }
+        let mut files: HashSet<PathBuf> = HashSet::new();
+        if let Place::File(path) = &place {
+            files.insert(path.clone());
+        }
+        let read = self.catalog.read(place).await;
+        files.extend(read.files.iter().cloned());
+        if read.incomplete {
+            // Keep what is stored; the next scheduled read tries again.
+            warn!(origin, problems = ?read.warnings, "catalog location not read completely; kept as stored");
+            self.locations.insert(origin.to_owned(), files);
+            return;
+        }
         match self.catalog.ingest(origin, read).await {
             Ok(summary) if summary.added + summary.updated + summary.orphaned > 0 => info!(
                 origin,

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::catalog::document::entities_in;
+use crate::catalog::place::Place;
 use crate::catalog::reader::{LocationRead, ReadEntity};
 use crate::catalog::CatalogError;
 use crate::events::NewEvent;
@@ -92,7 +93,7 @@ fn demo_catalog() -> LocationRead {
             .into_iter()
             .map(|located| ReadEntity {
                 entity: located.entity,
-                file: PathBuf::from("demo/catalog.yaml"),
+                file: Place::File(PathBuf::from("demo/catalog.yaml")),
                 document: located.document,
                 problems: Vec::new(),
             })

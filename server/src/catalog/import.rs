@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use portico_core::catalog::reader::read_location;
+use portico_core::catalog::place::Place;
 use portico_core::catalog::IngestSummary;
 use portico_core::Portal;
 
@@ -16,7 +16,8 @@ use crate::startup::StartupError;
 /// Warnings (a listed target that is missing, an unreadable placeholder) are printed but
 /// reject nothing.
 pub async fn run(config: &Config, paths: &[PathBuf]) -> Result<ExitCode, StartupError> {
-    let portal = Portal::open(config.database_url.expose())?;
+    let portal =
+        Portal::open(config.database_url.expose())?.with_locations(config.location_policy());
     portal.db().migrate().await?;
     let catalog = portal.catalog();
     let mut all_accepted = true;
@@ -31,12 +32,7 @@ pub async fn run(config: &Config, paths: &[PathBuf]) -> Result<ExitCode, Startup
         };
         let origin = format!("file:{}", root.display());
         let started = Instant::now();
-        let read = {
-            let root = root.clone();
-            tokio::task::spawn_blocking(move || read_location(&root))
-                .await
-                .expect("reading catalog files does not panic")
-        };
+        let read = catalog.read(Place::File(root.clone())).await;
         let read_in = started.elapsed();
         catalog
             .register_location("file", &root.display().to_string())

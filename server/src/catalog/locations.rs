@@ -85,6 +85,7 @@ pub(crate) struct CreateOptions {
         (status = 200, description = "Dry run: what it would hold", body = schema::LocationCreated),
         (status = 400, description = "Type, target or place refused; the message says why", body = schema::ErrorResponse),
         (status = 409, description = "Already registered", body = schema::ErrorResponse),
+        (status = 502, description = "A URL could not be read for now (timeout, host error); nothing was registered", body = schema::ErrorResponse),
     )
 )]
 pub(crate) async fn create_location(
@@ -92,26 +93,10 @@ pub(crate) async fn create_location(
     Query(options): Query<CreateOptions>,
     Json(request): Json<NewLocation>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    match request.kind.as_str() {
-        "file" => {}
-        "url" => {
-            state.locations.check_url(&request.target)?;
-            return Err(ApiError::Input(
-                "type: url locations are not read by this version of Portico; register a file \
-                 location, or import the files with `portico import`"
-                    .into(),
-            ));
-        }
-        other => {
-            return Err(ApiError::Input(format!(
-                "type: {other:?} is not a location type (file or url)"
-            )))
-        }
-    }
     let (location, read, summary) = state
         .portal
         .catalog()
-        .add_file_location(&state.locations, &request.target, options.dry_run)
+        .add_location(&request.kind, &request.target, options.dry_run)
         .await?;
     let entities: Vec<&Entity> = read.entities.iter().map(|e| &e.entity).collect();
     let problems: Vec<String> = read
@@ -165,6 +150,7 @@ pub(crate) struct RefreshRequest {
         (status = 200, description = "The entity's location was read again"),
         (status = 400, description = "Not an entity reference", body = schema::ErrorResponse),
         (status = 404, description = "No such entity", body = schema::ErrorResponse),
+        (status = 502, description = "The location could not be read completely (its host did not answer); nothing was changed", body = schema::ErrorResponse),
     )
 )]
 pub(crate) async fn refresh_entity(

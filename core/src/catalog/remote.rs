@@ -1,0 +1,207 @@
+//! Reading catalog files over http(s), from the hosts an operator allowed and nowhere
+//! else: a registered URL, a `Location` target, a `$text` placeholder, and every redirect
+//! on the way are checked against the same allow-list, so catalog data cannot make the
+//! server probe the network.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use url::Url;
+
+/// A catalog file larger than this is refused rather than held in memory.
+const MAX_BYTES: usize = 8 * 1024 * 1024;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Why a URL could not be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RemoteError {
+    /// Reads as the end of a sentence: `HTTP 404 Not Found`, `cannot connect: …`.
+    pub message: String,
+    /// Whether it may pass (a timeout, a 5xx, a refused login): the file may well still
+    /// exist, so what it defined must not be orphaned on account of this read.
+    pub transient: bool,
+}
+
+impl RemoteError {
+    fn lasting(message: String) -> Self {
+        Self {
+            message,
+            transient: false,
+        }
+    }
+
+    fn transient(message: String) -> Self {
+        Self {
+            message,
+            transient: true,
+        }
+    }
+}
+
+/// Reads http(s) URLs on the allowed hosts. Cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct RemoteReader {
+    hosts: Arc<Vec<String>>,
+    /// Built on first use: a portal that reads no URL never loads the system's roots.
+    client: Arc<OnceLock<reqwest::Client>>,
+}
+
+impl RemoteReader {
+    /// A reader for `hosts` (names, compared case-insensitively, any port). With no
+    /// hosts, every URL is refused.
+    pub fn new(hosts: Vec<String>) -> Self {
+        let hosts = hosts
+            .into_iter()
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+        Self {
+            hosts: Arc::new(hosts),
+            client: Arc::default(),
+        }
+    }
+
+    /// Parses `target` as an http(s) URL on an allowed host; the error says why not.
+    pub fn check(&self, target: &str) -> Result<Url, String> {
+        let url = Url::parse(target).map_err(|e| format!("{target} is not a URL: {e}"))?;
+        self.allows(&url)?;
+        Ok(url)
+    }
+
+    /// Whether `url` may be read.
+    pub fn allows(&self, url: &Url) -> Result<(), String> {
+        allowed(&self.hosts, url)
+    }
+
+    /// The body of `url` as text.
+    pub async fn read(&self, url: &Url) -> Result<String, RemoteError> {
+        self.allows(url).map_err(RemoteError::lasting)?;
+        let too_large = || RemoteError::lasting(format!("larger than {} MiB", MAX_BYTES >> 20));
+        let mut response = self
+            .client()
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
+        let status = response.status();
+        if !status.is_success() {
+            let message = format!("HTTP {status}");
+            // Only "not there" is an answer about the file; anything else may pass.
+            return Err(match status.as_u16() {
+                404 | 410 => RemoteError::lasting(message),
+                _ => RemoteError::transient(message),
+            });
+        }
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_BYTES as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e))? {
+            if body.len() + chunk.len() > MAX_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        String::from_utf8(body).map_err(|_| RemoteError::lasting("not UTF-8 text".to_owned()))
+    }
+
+    /// [`Self::read`] from a blocking thread (the catalog reader runs on one): waits on
+    /// the runtime that spawned the thread.
+    pub fn read_blocking(&self, url: &Url) -> Result<String, RemoteError> {
+        self.allows(url).map_err(RemoteError::lasting)?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            RemoteError::lasting("URLs are read only by the running server".to_owned())
+        })?;
+        runtime.block_on(self.read(url))
+    }
+
+    fn client(&self) -> &reqwest::Client {
+        self.client.get_or_init(|| {
+            let hosts = Arc::clone(&self.hosts);
+            reqwest::Client::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .timeout(TIMEOUT)
+                .user_agent(concat!("portico/", env!("CARGO_PKG_VERSION")))
+                // A redirect is a new request: it must stay on the allowed hosts too.
+                .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                    if attempt.previous().len() >= 5 {
+                        attempt.error("too many redirects")
+                    } else if let Err(refused) = allowed(&hosts, attempt.url()) {
+                        let message = format!("redirected to {}: {refused}", attempt.url());
+                        attempt.error(message)
+                    } else {
+                        attempt.follow()
+                    }
+                }))
+                .build()
+                // Only fails when the TLS backend cannot start, which is a broken build.
+                .expect("the HTTP client starts")
+        })
+    }
+}
+
+fn allowed(hosts: &[String], url: &Url) -> Result<(), String> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{url} is not an http(s) URL"));
+    }
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    if hosts.contains(&host) {
+        Ok(())
+    } else {
+        Err(format!(
+            "host {host:?} is not allowed for url locations (PORTICO_CATALOG_URL_HOSTS)"
+        ))
+    }
+}
+
+/// What went wrong, without reqwest's nested wording. A refused redirect is a rule,
+/// everything else the network.
+fn describe(error: &reqwest::Error) -> RemoteError {
+    let mut root: &dyn std::error::Error = error;
+    while let Some(source) = root.source() {
+        root = source;
+    }
+    if error.is_redirect() {
+        RemoteError::lasting(root.to_string())
+    } else if error.is_timeout() {
+        RemoteError::transient("timed out".to_owned())
+    } else if error.is_connect() {
+        RemoteError::transient(format!("cannot connect: {root}"))
+    } else {
+        RemoteError::transient(format!("cannot read: {root}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_urls_on_listed_hosts_are_allowed() {
+        let reader = RemoteReader::new(vec!["Git.Example.com".into(), " ".into()]);
+        assert!(reader
+            .check("https://git.example.com/org/repo/catalog-info.yaml")
+            .is_ok());
+        assert!(reader.check("https://GIT.example.com:8443/x").is_ok());
+        assert!(reader.check("http://git.example.com/x").is_ok());
+        for (bad, why) in [
+            ("https://evil.example.com/x", "not allowed"),
+            ("https://git.example.com.evil.test/x", "not allowed"),
+            ("https://user@evil.test/@git.example.com", "not allowed"),
+            ("file:///etc/passwd", "not an http(s) URL"),
+            ("ftp://git.example.com/x", "not an http(s) URL"),
+            ("git.example.com/x", "not a URL"),
+        ] {
+            let error = reader.check(bad).unwrap_err();
+            assert!(error.contains(why), "{bad}: {error}");
+        }
+        assert!(RemoteReader::default()
+            .check("https://git.example.com/x")
+            .is_err());
+    }
+}

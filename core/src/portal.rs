@@ -4,6 +4,7 @@ use std::time::Instant;
 use crate::catalog::locations::LocationPolicy;
 use crate::catalog::Catalog;
 use crate::events::{EventBus, Events};
+use crate::identity::{Identity, RoleMapping};
 use crate::storage::{Database, StorageError};
 
 /// The portal: one cheap-to-clone handle on the database and the event bus.
@@ -19,7 +20,19 @@ struct Inner {
     db: Database,
     bus: EventBus,
     locations: Arc<LocationPolicy>,
+    roles: Arc<RoleMapping>,
     started_at: Instant,
+}
+
+/// What an operator decides about the portal's behaviour (the rest of the
+/// configuration belongs to the HTTP edge).
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// Where registered catalog locations may point (by default nowhere: only
+    /// `portico import` adds locations).
+    pub locations: LocationPolicy,
+    /// Which groups give which role.
+    pub roles: RoleMapping,
 }
 
 impl Portal {
@@ -39,20 +52,21 @@ impl Portal {
                 db,
                 bus: EventBus::new(),
                 locations: Arc::default(),
+                roles: Arc::default(),
                 started_at: Instant::now(),
             }),
         }
     }
 
-    /// The portal with `policy` deciding where registered catalog locations may point
-    /// (by default nowhere: only `portico import` adds locations). Call it before the
-    /// portal is shared; handles cloned earlier keep the previous policy.
-    pub fn with_locations(self, policy: LocationPolicy) -> Self {
+    /// The portal with `settings`. Call it before the portal is shared; handles cloned
+    /// earlier keep the previous settings.
+    pub fn with_settings(self, settings: Settings) -> Self {
         Self {
             inner: Arc::new(Inner {
                 db: self.inner.db.clone(),
                 bus: self.inner.bus.clone(),
-                locations: Arc::new(policy),
+                locations: Arc::new(settings.locations),
+                roles: Arc::new(settings.roles),
                 started_at: self.inner.started_at,
             }),
         }
@@ -74,6 +88,15 @@ impl Portal {
             self.inner.db.clone(),
             self.events(),
             Arc::clone(&self.inner.locations),
+        )
+    }
+
+    /// Users, API tokens, sessions and the audit log.
+    pub fn identity(&self) -> Identity {
+        Identity::new(
+            self.inner.db.clone(),
+            self.catalog(),
+            Arc::clone(&self.inner.roles),
         )
     }
 

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use portico_core::catalog::locations::LocationPolicy;
 use portico_core::catalog::remote::RemoteReader;
+use portico_core::identity::{Role, RoleMapping};
+use portico_core::Settings;
 use serde::Deserialize;
 
 use crate::cli::Cli;
@@ -36,6 +38,8 @@ pub struct Config {
     pub catalog_roots: Vec<PathBuf>,
     /// Hosts whose URLs may be registered as catalog locations through the API.
     pub catalog_url_hosts: Vec<String>,
+    /// Which groups give which role.
+    pub roles: RoleMapping,
 }
 
 /// The database URL. It may hold a password: its `Debug` and `Display` hide it.
@@ -83,6 +87,10 @@ struct FileConfig {
     demo: Option<bool>,
     catalog_roots: Option<Vec<PathBuf>>,
     catalog_url_hosts: Option<Vec<String>>,
+    admin_groups: Option<Vec<String>>,
+    sre_groups: Option<Vec<String>>,
+    developer_groups: Option<Vec<String>>,
+    default_role: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,11 +108,15 @@ pub enum ConfigError {
 }
 
 impl Config {
-    /// Where catalog locations may point: the configured directories and URL hosts.
-    pub fn location_policy(&self) -> LocationPolicy {
-        LocationPolicy {
-            file_roots: self.catalog_roots.clone(),
-            remote: RemoteReader::new(self.catalog_url_hosts.clone()),
+    /// What the portal itself is told: where catalog locations may point (the
+    /// configured directories and URL hosts), and which groups give which role.
+    pub fn portal_settings(&self) -> Settings {
+        Settings {
+            locations: LocationPolicy {
+                file_roots: self.catalog_roots.clone(),
+                remote: RemoteReader::new(self.catalog_url_hosts.clone()),
+            },
+            roles: self.roles.clone(),
         }
     }
 
@@ -188,6 +200,28 @@ impl Config {
         let catalog_url_hosts = list("PORTICO_CATALOG_URL_HOSTS")
             .or(file.catalog_url_hosts)
             .unwrap_or_default();
+        let roles = RoleMapping {
+            admin_groups: list("PORTICO_ADMIN_GROUPS")
+                .or(file.admin_groups)
+                .unwrap_or_default(),
+            sre_groups: list("PORTICO_SRE_GROUPS")
+                .or(file.sre_groups)
+                .unwrap_or_default(),
+            developer_groups: list("PORTICO_DEVELOPER_GROUPS")
+                .or(file.developer_groups)
+                .unwrap_or_default(),
+            default: pick(
+                &env,
+                "PORTICO_DEFAULT_ROLE",
+                file.default_role,
+                key("default_role"),
+                "viewer",
+                |v| {
+                    v.parse::<Role>()
+                        .map_err(|_| "not a role (viewer, developer, sre or admin)")
+                },
+            )?,
+        };
         Ok(Self {
             addr,
             database_url,
@@ -196,6 +230,7 @@ impl Config {
             demo,
             catalog_roots,
             catalog_url_hosts,
+            roles,
         })
     }
 }
@@ -378,6 +413,25 @@ mod tests {
         assert_eq!(from_file.catalog_roots, vec![PathBuf::from("/srv/a")]);
         assert_eq!(from_file.catalog_url_hosts, vec!["h"]);
 
+        let roles = load(
+            &[],
+            &[
+                ("PORTICO_ADMIN_GROUPS", "platform-admins"),
+                ("PORTICO_SRE_GROUPS", "sre,oncall"),
+                ("PORTICO_DEFAULT_ROLE", "Developer"),
+            ],
+        )
+        .unwrap()
+        .roles;
+        assert_eq!(roles.admin_groups, vec!["platform-admins"]);
+        assert_eq!(roles.sre_groups, vec!["sre", "oncall"]);
+        assert!(roles.developer_groups.is_empty());
+        assert_eq!(roles.default, Role::Developer);
+        let file = config_file("developer_groups = [\"eng\"]\n");
+        let from_file = load(&["--config", file.path().to_str().unwrap()], &[]).unwrap();
+        assert_eq!(from_file.roles.developer_groups, vec!["eng"]);
+        assert_eq!(from_file.roles.default, Role::Viewer);
+
         let env_site = load(&[], &[("LEPTOS_SITE_ROOT", "/elsewhere")]).unwrap();
         assert_eq!(env_site.site_root, PathBuf::from("/elsewhere"));
     }
@@ -392,6 +446,10 @@ mod tests {
             (
                 &[("DATABASE_URL", "mysql://x")],
                 "DATABASE_URL: unsupported database URL",
+            ),
+            (
+                &[("PORTICO_DEFAULT_ROLE", "owner")],
+                "PORTICO_DEFAULT_ROLE: not a role",
             ),
             (
                 &[("PORTICO_DATABASE_URL", "redis://x")],

@@ -84,7 +84,7 @@ impl Server {
     /// Opens the portal (without waiting for the database) and binds the address.
     pub async fn bind(config: &Config) -> Result<Self, StartupError> {
         let portal =
-            Portal::open(config.database_url.expose())?.with_locations(config.location_policy());
+            Portal::open(config.database_url.expose())?.with_settings(config.portal_settings());
         info!(database = %config.database_url, "portal opened");
         check_site_root(&config.site_root);
 

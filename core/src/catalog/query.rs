@@ -12,6 +12,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::columns::column_for;
 use super::text;
+use crate::storage::sql::{escape_like, Sql};
 use crate::storage::Backend;
 
 /// One condition: the field `key` has one of `values` (or exists, when `values` is empty).
@@ -157,28 +158,6 @@ impl Query {
     }
 }
 
-/// SQL text with its bound values, numbered as it is built.
-#[derive(Default)]
-struct Sql {
-    text: String,
-    binds: Vec<String>,
-}
-
-impl Sql {
-    fn bind(&mut self, value: impl Into<String>) -> String {
-        self.binds.push(value.into());
-        format!("${}", self.binds.len())
-    }
-
-    fn query(&self) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments<'_>> {
-        let mut query = sqlx::query(&self.text);
-        for value in &self.binds {
-            query = query.bind(value);
-        }
-        query
-    }
-}
-
 /// What a query reads and which rows it keeps: `FROM …` (with the ranked full-text
 /// matches joined as `ft` when the term searches the default fields) and `WHERE …`.
 struct Selection {
@@ -279,12 +258,6 @@ fn where_clause(sql: &mut Sql, filter: &Filter, full_text: Option<&FullText>) ->
 
 /// What separates the tokens of names, titles and tags (`_` comes escaped for LIKE).
 const TOKEN_SEPARATORS: &[&str] = &[" ", "-", "\\_", ".", "/", ":"];
-
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
-}
 
 /// The ids of a page of the query, in order, and how many entities match in all.
 pub(super) async fn page_ids(
@@ -481,10 +454,5 @@ mod tests {
             Query::from_cursor("not-a-cursor").unwrap_err().parameter,
             "cursor"
         );
-    }
-
-    #[test]
-    fn like_patterns_are_escaped() {
-        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
     }
 }

@@ -19,6 +19,7 @@ use super::store::{self, EntityRow, StoredVersion};
 use super::text::{self, EntityText};
 use super::{CatalogError, Entity, EntityRef, Problem};
 use crate::events::{Events, NewEvent};
+use crate::storage::sql::now_millis;
 use crate::storage::Database;
 
 pub const MANAGED_BY_LOCATION: &str = "backstage.io/managed-by-location";
@@ -542,8 +543,4 @@ fn etag(body: &str, problems: &str, orphan: bool) -> String {
 
 fn new_uid() -> String {
     uuid::Uuid::new_v4().to_string()
-}
-
-fn now_millis() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }

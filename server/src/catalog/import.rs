@@ -17,7 +17,7 @@ use crate::startup::StartupError;
 /// reject nothing.
 pub async fn run(config: &Config, paths: &[PathBuf]) -> Result<ExitCode, StartupError> {
     let portal =
-        Portal::open(config.database_url.expose())?.with_locations(config.location_policy());
+        Portal::open(config.database_url.expose())?.with_settings(config.portal_settings());
     portal.db().migrate().await?;
     let catalog = portal.catalog();
     let mut all_accepted = true;

@@ -39,6 +39,7 @@ impl TestServer {
             demo: false,
             catalog_roots: Vec::new(),
             catalog_url_hosts: Vec::new(),
+            roles: Default::default(),
         };
         configure(&mut config);
         let server = Server::bind(&config)

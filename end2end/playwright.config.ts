@@ -15,6 +15,7 @@ const site = process.env.PORTICO_SITE_ROOT ?? '../target/site';
 
 export default defineConfig({
   testDir: './tests',
+  globalSetup: './global-setup.ts',
   fullyParallel: false,
   workers: 1,
   forbidOnly: !!process.env.CI,
@@ -23,6 +24,8 @@ export default defineConfig({
   timeout: 30_000,
   use: {
     baseURL: `http://127.0.0.1:${port}`,
+    // Signed in as the demo admin (see global-setup.ts).
+    storageState: join(dataDir, 'admin-state.json'),
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
     launchOptions: {

@@ -26,10 +26,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Every route but the probes needs credentials: a viewer token made with
+# `portico token create` (set by main once the database exists).
+HEADERS: dict[str, str] = {}
+
+
+def viewer_token(bin_path: str, env: dict) -> str:
+    created = subprocess.run(
+        [bin_path, "token", "create", "--name", "bench", "--role", "viewer"],
+        env=env, capture_output=True, text=True, check=True,
+    )
+    return created.stdout.strip()
+
+
 def get(port: int, path: str) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        conn.request("GET", path)
+        conn.request("GET", path, headers=HEADERS)
         response = conn.getresponse()
         return response.status, response.read()
     finally:
@@ -120,6 +133,7 @@ def main() -> None:
 
     time.sleep(2)
     idle_rss = rss_kib(server.pid)
+    HEADERS["Authorization"] = f"Bearer {viewer_token(args.bin, env)}"
 
     for _ in range(20):  # warm-up
         get(port, "/")

@@ -28,12 +28,17 @@ def percentile(samples, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+# Every route but the probes needs credentials: a viewer token made with
+# `portico token create` (set by main once the catalog is imported).
+HEADERS = {}
+
+
 def timed_gets(port, paths):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     samples = []
     for path in paths:
         started = time.perf_counter()
-        conn.request("GET", path)
+        conn.request("GET", path, headers=HEADERS)
         response = conn.getresponse()
         body = response.read()
         samples.append((time.perf_counter() - started) * 1000)
@@ -81,6 +86,9 @@ def main():
     reread = time.perf_counter() - started
     if again.returncode != 0 or " 0 added, 0 updated" not in again.stdout:
         raise SystemExit(again.stdout + again.stderr)
+
+    token = subprocess.run([args.bin, "token", "create", "--name", "bench", "--role", "viewer"], env=env, capture_output=True, text=True, check=True)
+    HEADERS["Authorization"] = f"Bearer {token.stdout.strip()}"
 
     with __import__("socket").socket() as s:
         s.bind(("127.0.0.1", 0))

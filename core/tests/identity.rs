@@ -34,6 +34,7 @@ fn person(subject: &str, username: &str, email: Option<&str>, groups: &[&str]) -
         username: username.into(),
         email: email.map(Into::into),
         groups: groups.iter().map(|g| g.to_string()).collect(),
+        role: None,
     }
 }
 

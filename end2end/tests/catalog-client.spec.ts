@@ -1,12 +1,30 @@
 import { expect, test } from '@playwright/test';
 import { CatalogClient } from '@backstage/catalog-client';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 
 // Backstage's own catalog client (the npm package its frontend and backend plugins use),
-// unchanged, against Portico's catalog API and the --demo catalog.
+// unchanged, against Portico's catalog API and the --demo catalog, with a viewer token
+// made by `portico token create` as a CI job would.
 
 const baseUrl = `http://127.0.0.1:${process.env.PORTICO_E2E_PORT}`;
+const token = execFileSync(
+  process.env.PORTICO_BIN ?? '../target/release/portico',
+  ['token', 'create', '--name', `catalog-client-${process.pid}`, '--role', 'viewer'],
+  {
+    env: { ...process.env, DATABASE_URL: `sqlite://${join(process.env.PORTICO_E2E_DATA!, 'portico.db')}`, RUST_LOG: 'warn' },
+    encoding: 'utf8',
+  },
+).trim();
 const client = new CatalogClient({
   discoveryApi: { getBaseUrl: async () => `${baseUrl}/api/catalog` },
+  fetchApi: {
+    fetch: (input, init) => {
+      const headers = new Headers(init?.headers);
+      headers.set('Authorization', `Bearer ${token}`);
+      return fetch(input, { ...init, headers });
+    },
+  },
 });
 
 test('entities by reference, case-insensitively, with relations', async () => {

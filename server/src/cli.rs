@@ -35,6 +35,35 @@ pub enum Command {
     /// Each path (a file, or a directory of .yaml/.yml files) becomes a registered
     /// location. Prints a summary per path; exits 1 if any document was rejected.
     Import(ImportArgs),
+    /// Manage API tokens for CI/CD and scripts.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret once on stdout.
+    Create(TokenCreateArgs),
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token at once.
+    Revoke {
+        /// The token's id (from `portico token list`)
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// What the token is for (letters, digits, '-', '_', '.'; unique among live tokens)
+    #[arg(long)]
+    pub name: String,
+    /// viewer, developer, sre or admin
+    #[arg(long)]
+    pub role: String,
+    /// Days until it expires [default: never]
+    #[arg(long, value_name = "DAYS")]
+    pub expires: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -70,7 +99,7 @@ impl Cli {
         match &self.command {
             None => None,
             Some(Command::Serve(args)) => Some(args),
-            Some(Command::Migrate | Command::Import(_)) => None,
+            Some(Command::Migrate | Command::Import(_) | Command::Token(_)) => None,
         }
     }
 }

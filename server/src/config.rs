@@ -40,6 +40,61 @@ pub struct Config {
     pub catalog_url_hosts: Vec<String>,
     /// Which groups give which role.
     pub roles: RoleMapping,
+    /// Sign-in: the portal's public URL, the identity provider, sessions.
+    pub auth: AuthConfig,
+}
+
+/// How people and machines sign in.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    /// Where browsers reach the portal (`http://127.0.0.1:3000`): the origin that
+    /// state-changing requests must come from, and the base of the OIDC redirect URI.
+    pub public_url: url::Url,
+    /// The identity provider; `None` means no single sign-on (and, on a loopback
+    /// address only, the demo sign-in).
+    pub oidc: Option<OidcConfig>,
+    /// A session unused this long ends.
+    pub session_idle: time::Duration,
+    /// A session ends this long after sign-in, used or not.
+    pub session_max: time::Duration,
+    /// Whether `/metrics` may be read without signing in (by a scraper on a private
+    /// network); otherwise it needs a token or session.
+    pub metrics_public: bool,
+}
+
+/// The OpenID Connect provider and this portal's client registration with it.
+#[derive(Clone)]
+pub struct OidcConfig {
+    /// Compared byte for byte with the provider's `issuer`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub scopes: Vec<String>,
+    /// Where the groups are in the claims: a dotted path (`realm_access.roles`).
+    pub groups_claim: String,
+}
+
+impl fmt::Debug for OidcConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OidcConfig")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<hidden>"),
+            )
+            .field("scopes", &self.scopes)
+            .field("groups_claim", &self.groups_claim)
+            .finish()
+    }
+}
+
+impl AuthConfig {
+    /// Whether people may pick a demo person instead of signing in: only with no
+    /// identity provider, and only while the server listens on loopback.
+    pub fn demo_sign_in(&self, addr: &SocketAddr) -> bool {
+        self.oidc.is_none() && addr.ip().is_loopback()
+    }
 }
 
 /// The database URL. It may hold a password: its `Debug` and `Display` hide it.
@@ -91,6 +146,15 @@ struct FileConfig {
     sre_groups: Option<Vec<String>>,
     developer_groups: Option<Vec<String>>,
     default_role: Option<String>,
+    public_url: Option<String>,
+    oidc_issuer: Option<String>,
+    oidc_client_id: Option<String>,
+    oidc_client_secret: Option<String>,
+    oidc_scopes: Option<Vec<String>>,
+    oidc_groups_claim: Option<String>,
+    session_idle_minutes: Option<i64>,
+    session_max_hours: Option<i64>,
+    metrics_public: Option<bool>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -184,15 +248,7 @@ impl Config {
                 None => file.demo.unwrap_or(false),
             };
         // Lists: comma-separated in variables, arrays in the file.
-        let list = |variable: &str| {
-            env(variable).map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
-        };
+        let list = |variable: &str| list_separated(env(variable), ',');
         let catalog_roots = list("PORTICO_CATALOG_ROOTS")
             .map(|dirs| dirs.into_iter().map(PathBuf::from).collect())
             .or(file.catalog_roots)
@@ -222,6 +278,77 @@ impl Config {
                 },
             )?,
         };
+        let public_url = pick(
+            &env,
+            "PORTICO_PUBLIC_URL",
+            file.public_url.clone(),
+            key("public_url"),
+            &format!("http://{addr}"),
+            |v| {
+                url::Url::parse(v)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+                    .ok_or("not an http(s) URL (e.g. https://portal.example.com)")
+            },
+        )?;
+        let oidc = match env("PORTICO_OIDC_ISSUER").or(file.oidc_issuer) {
+            None => None,
+            Some(issuer) => Some(OidcConfig {
+                issuer,
+                client_id: env("PORTICO_OIDC_CLIENT_ID")
+                    .or(file.oidc_client_id)
+                    .ok_or_else(|| ConfigError::Invalid {
+                        setting: "PORTICO_OIDC_CLIENT_ID".into(),
+                        message: "required when PORTICO_OIDC_ISSUER is set".into(),
+                    })?,
+                client_secret: env("PORTICO_OIDC_CLIENT_SECRET").or(file.oidc_client_secret),
+                scopes: list_separated(env("PORTICO_OIDC_SCOPES"), ' ')
+                    .or(file.oidc_scopes)
+                    .unwrap_or_else(|| {
+                        ["openid", "email", "profile", "groups"]
+                            .map(String::from)
+                            .to_vec()
+                    }),
+                groups_claim: env("PORTICO_OIDC_GROUPS_CLAIM")
+                    .or(file.oidc_groups_claim)
+                    .unwrap_or_else(|| "groups".into()),
+            }),
+        };
+        let minutes = |variable: &str, file_value: Option<i64>, file_key: &str, default: i64| {
+            pick(
+                &env,
+                variable,
+                file_value.map(|v| v.to_string()),
+                key(file_key),
+                &default.to_string(),
+                |v| {
+                    v.parse::<i64>()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or("not a positive whole number")
+                },
+            )
+        };
+        let auth = AuthConfig {
+            public_url,
+            oidc,
+            session_idle: time::Duration::minutes(minutes(
+                "PORTICO_SESSION_IDLE_MINUTES",
+                file.session_idle_minutes,
+                "session_idle_minutes",
+                8 * 60,
+            )?),
+            session_max: time::Duration::hours(minutes(
+                "PORTICO_SESSION_MAX_HOURS",
+                file.session_max_hours,
+                "session_max_hours",
+                7 * 24,
+            )?),
+            metrics_public: match env("PORTICO_METRICS_PUBLIC") {
+                Some(v) => parse_bool("PORTICO_METRICS_PUBLIC", &v)?,
+                None => file.metrics_public.unwrap_or(false),
+            },
+        };
         Ok(Self {
             addr,
             database_url,
@@ -231,8 +358,20 @@ impl Config {
             catalog_roots,
             catalog_url_hosts,
             roles,
+            auth,
         })
     }
+}
+
+/// A variable's value split on `separator`, empty parts dropped.
+fn list_separated(value: Option<String>, separator: char) -> Option<Vec<String>> {
+    value.map(|v| {
+        v.split(separator)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    })
 }
 
 fn read_file(

@@ -6,7 +6,7 @@
 //! knows. 5xx details go to the log, never to the client.
 
 use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,6 +14,7 @@ use portico_core::catalog::locations::LocationError;
 use portico_core::catalog::query::QueryError;
 use portico_core::catalog::CatalogError;
 use portico_core::events::EventError;
+use portico_core::identity::IdentityError;
 use portico_core::storage::StorageError;
 use serde_json::json;
 
@@ -22,6 +23,12 @@ pub enum ApiError {
     /// Nothing exists at this path or under this name.
     #[error("{0}")]
     NotFound(String),
+    /// No credentials, or credentials that are not accepted (the message says which).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The caller is known but may not do this.
+    #[error("{0}")]
+    Forbidden(String),
     /// The request's input breaks a rule; the message names the field.
     #[error("{0}")]
     Input(String),
@@ -32,6 +39,10 @@ pub enum ApiError {
     /// says what, and retrying later may work.
     #[error("{0}")]
     Upstream(String),
+    /// Something needed to answer is down for now (the message says what); retrying
+    /// later may work.
+    #[error("{0}")]
+    TryLater(String),
     /// The database cannot be reached right now; retrying later may work.
     #[error("storage unavailable")]
     Unavailable(#[source] StorageError),
@@ -44,10 +55,14 @@ impl ApiError {
     fn status_and_name(&self) -> (StatusCode, &'static str) {
         match self {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "NotFoundError"),
+            Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "AuthenticationError"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "NotAllowedError"),
             Self::Input(_) => (StatusCode::BAD_REQUEST, "InputError"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "ConflictError"),
             Self::Upstream(_) => (StatusCode::BAD_GATEWAY, "BadGatewayError"),
-            Self::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableError"),
+            Self::Unavailable(_) | Self::TryLater(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableError")
+            }
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
         }
     }
@@ -57,7 +72,13 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, name) = self.status_and_name();
         let message = match &self {
-            Self::NotFound(m) | Self::Input(m) | Self::Conflict(m) | Self::Upstream(m) => m.clone(),
+            Self::NotFound(m)
+            | Self::Unauthenticated(m)
+            | Self::Forbidden(m)
+            | Self::Input(m)
+            | Self::Conflict(m)
+            | Self::Upstream(m)
+            | Self::TryLater(m) => m.clone(),
             Self::Unavailable(e) => {
                 tracing::warn!(error = e as &dyn std::error::Error, "storage unavailable");
                 "The service is temporarily unavailable; try again shortly.".to_owned()
@@ -97,7 +118,14 @@ pub async fn envelope(request: Request, next: Next) -> Response {
         "request": { "method": method, "url": url },
         "response": { "statusCode": status.as_u16() },
     });
-    (status, Json(body)).into_response()
+    let mut rebuilt = (status, Json(body)).into_response();
+    // Keep what the error set besides its body (`WWW-Authenticate`, for one).
+    for (name, value) in response.headers() {
+        if name != header::CONTENT_LENGTH && name != header::CONTENT_TYPE {
+            rebuilt.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    rebuilt
 }
 
 impl From<StorageError> for ApiError {
@@ -119,6 +147,18 @@ impl From<LocationError> for ApiError {
             LocationError::NotFound(_) => Self::NotFound(e.to_string()),
             LocationError::Unreadable(_) => Self::Upstream(e.to_string()),
             LocationError::Catalog(e) => e.into(),
+        }
+    }
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(e: IdentityError) -> Self {
+        match e {
+            IdentityError::Invalid { .. } => Self::Input(e.to_string()),
+            IdentityError::Conflict(_) => Self::Conflict(e.to_string()),
+            IdentityError::NotFound(_) => Self::NotFound(e.to_string()),
+            IdentityError::Storage(e) => e.into(),
+            IdentityError::Catalog(e) => e.into(),
         }
     }
 }

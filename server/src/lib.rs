@@ -1,7 +1,9 @@
 //! The `portico` binary's library: the axum edge around `portico-core`.
 //!
 //! - [`cli`]: the command line (`serve`, `migrate`, `import`).
+//! - [`access`]: what each route needs, and the one check that enforces it.
 //! - [`catalog`]: the catalog's commands and routes.
+//! - [`identity`]: sign-in (OIDC, demo), sessions, tokens and the audit log over HTTP.
 //! - [`config`]: one typed [`Config`](config::Config) from `portico.toml`, `PORTICO_*`
 //!   variables and flags.
 //! - [`startup`]: binding, background migrations, graceful shutdown.
@@ -12,10 +14,12 @@
 //! - [`ui`]: the Leptos pages, their server functions, and the site's static files.
 //! - [`telemetry`]: logging set-up.
 
+pub mod access;
 pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod identity;
 pub mod openapi;
 pub mod operations;
 pub mod startup;

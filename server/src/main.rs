@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use portico_server::cli::{Cli, Command};
 use portico_server::config::Config;
-use portico_server::{catalog, startup, telemetry};
+use portico_server::{catalog, identity, startup, telemetry};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -25,6 +25,7 @@ fn main() -> ExitCode {
             Command::Serve(_) => startup::serve(config).await.map(|()| ExitCode::SUCCESS),
             Command::Migrate => startup::migrate(&config).await.map(|()| ExitCode::SUCCESS),
             Command::Import(args) => catalog::import::run(&config, &args.paths).await,
+            Command::Token(command) => identity::tokens_cli::run(&config, command).await,
         }
     });
     match result {

@@ -1,12 +1,11 @@
 //! `GET /api/openapi.json`: the OpenAPI document of the JSON API, generated from the
 //! route handlers' annotations.
 
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use utoipa::OpenApi;
 
+use crate::access::{Need, Routes};
 use crate::catalog::{locations, routes, schema};
-use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -40,9 +39,8 @@ use crate::state::AppState;
 )]
 pub struct ApiDoc;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route(
-        "/api/openapi.json",
-        get(|| async { Json(ApiDoc::openapi()) }),
-    )
+pub fn routes() -> Routes {
+    Routes::new().get("/api/openapi.json", Need::VIEWER, || async {
+        Json(ApiDoc::openapi())
+    })
 }

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::routing::any;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use portico_core::catalog::watch::CatalogWatcher;
@@ -19,8 +18,10 @@ use tokio::sync::watch;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::{info, warn, Level};
 
+use crate::access::{self, AccessTable, Need, Routes};
 use crate::config::Config;
 use crate::error::{self, ApiError};
+use crate::identity::{self, AuthState};
 use crate::operations::metrics::{self, Metrics};
 use crate::state::AppState;
 use crate::{catalog, openapi, operations, ui};
@@ -50,6 +51,11 @@ pub enum StartupError {
     },
     #[error("the HTTP server failed")]
     Serve(#[source] std::io::Error),
+    /// A page or server function with no access declaration: refused, never served.
+    #[error("{0}")]
+    Undeclared(String),
+    #[error(transparent)]
+    Identity(#[from] portico_core::identity::IdentityError),
 }
 
 /// `portico serve`: runs until SIGTERM or Ctrl-C.
@@ -76,6 +82,7 @@ pub async fn migrate(config: &Config) -> Result<(), StartupError> {
 pub struct Server {
     listener: TcpListener,
     router: Router,
+    access: Arc<AccessTable>,
     portal: Portal,
     demo: bool,
 }
@@ -88,11 +95,6 @@ impl Server {
         info!(database = %config.database_url, "portal opened");
         check_site_root(&config.site_root);
 
-        let state = AppState {
-            portal: portal.clone(),
-            leptos: leptos_options(config),
-            metrics: Arc::new(Metrics::new()),
-        };
         let listener =
             TcpListener::bind(config.addr)
                 .await
@@ -100,9 +102,31 @@ impl Server {
                     addr: config.addr,
                     source,
                 })?;
+        let local = listener.local_addr().map_err(|source| StartupError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+        let auth = AuthState::new(
+            &config.auth,
+            public_url(&config.auth.public_url, local),
+            config.auth.demo_sign_in(&local),
+        );
+        if auth.demo {
+            warn!("no identity provider is configured: the demo sign-in is on (loopback only)");
+        } else if auth.provider.is_none() {
+            warn!("no identity provider is configured and the address is not loopback: only API tokens can sign in");
+        }
+        let state = AppState {
+            portal: portal.clone(),
+            leptos: leptos_options(config),
+            metrics: Arc::new(Metrics::new()),
+            auth: Arc::new(auth),
+        };
+        let (router, access) = router(state, config)?;
         Ok(Self {
             listener,
-            router: router(state),
+            router,
+            access,
             portal,
             demo: config.demo,
         })
@@ -116,6 +140,11 @@ impl Server {
 
     pub fn portal(&self) -> &Portal {
         &self.portal
+    }
+
+    /// Every route's declared need (the tests enumerate it).
+    pub fn access(&self) -> &AccessTable {
+        &self.access
     }
 
     /// Serves until `shutdown` completes, then lets in-flight requests finish (for at
@@ -151,17 +180,47 @@ impl Server {
     }
 }
 
-/// The whole HTTP surface, grouped by who calls it.
-fn router(state: AppState) -> Router {
-    Router::new()
+/// The public URL with the port the server was given, when it was configured with port
+/// 0 (tests, and `--addr 127.0.0.1:0`).
+fn public_url(configured: &url::Url, local: SocketAddr) -> url::Url {
+    let mut url = configured.clone();
+    if url.port() == Some(0) {
+        let _ = url.set_port(Some(local.port()));
+    }
+    url
+}
+
+/// The whole HTTP surface, grouped by who calls it. Every route is declared with what it
+/// needs (see [`access`]); the layers, innermost first: the access check per route, the
+/// caller (token or session, and the origin check), the session, the error envelope,
+/// metrics, tracing.
+fn router(state: AppState, config: &Config) -> Result<(Router, Arc<AccessTable>), StartupError> {
+    let (api, mut table) = Routes::new()
         // Orchestrators, probes and scrapers.
-        .merge(operations::router())
+        .merge(operations::routes(state.auth.metrics_public))
         // JSON clients: the catalog API; an unknown API path is a JSON 404, never a page.
-        .merge(catalog::routes::router())
-        .merge(openapi::router())
-        .route("/api/{*path}", any(api_not_found))
-        // Browsers: pages, server functions, static files, the 404 page.
-        .merge(ui::router(&state))
+        .merge(catalog::routes::routes())
+        .merge(openapi::routes())
+        // Signing in, and administration.
+        .merge(identity::routes::routes())
+        .merge(identity::admin::routes())
+        .any("/api/{*path}", Need::VIEWER, api_not_found)
+        .into_parts();
+    // Browsers: pages, server functions, static files, the 404 page.
+    let ui = ui::router(&state, &mut table).map_err(StartupError::Undeclared)?;
+    let sessions = identity::session::layer(state.portal.identity(), &config.auth);
+    let table = Arc::new(table);
+    let router = api
+        .merge(ui)
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&table),
+            access::authorize,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            identity::caller::identify,
+        ))
+        .layer(sessions)
         .layer(axum::middleware::from_fn(error::envelope))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -175,7 +234,8 @@ fn router(state: AppState) -> Router {
                 // happened; at ERROR, every probe of a not-ready instance would page someone.
                 .on_failure(DefaultOnFailure::new().level(Level::DEBUG)),
         )
-        .with_state(state)
+        .with_state(state);
+    Ok((router, table))
 }
 
 async fn api_not_found(request: axum::extract::Request) -> ApiError {
@@ -228,10 +288,31 @@ async fn prepare_database(portal: Portal, seed_demo: bool) {
         }
     }
     // Background workers need the migrated database.
-    supervise("catalog watcher", move || {
-        CatalogWatcher::new(portal.catalog()).run()
-    })
-    .await;
+    let identity = portal.identity();
+    tokio::join!(
+        supervise("catalog watcher", move || {
+            CatalogWatcher::new(portal.catalog()).run()
+        }),
+        supervise("session sweeper", move || sweep_sessions(identity.clone())),
+    );
+}
+
+/// How often expired sessions are deleted (they are never honoured once expired; this
+/// only keeps the table small).
+const SESSION_SWEEP: Duration = Duration::from_secs(60 * 60);
+
+async fn sweep_sessions(
+    identity: portico_core::identity::Identity,
+) -> Result<(), portico_core::identity::IdentityError> {
+    let mut every = tokio::time::interval(SESSION_SWEEP);
+    loop {
+        every.tick().await;
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let removed = identity.delete_expired_sessions(now).await?;
+        if removed > 0 {
+            info!(removed, "expired sessions deleted");
+        }
+    }
 }
 
 /// Runs a long-lived worker, restarting it with backoff when it fails or panics: a

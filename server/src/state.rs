@@ -4,6 +4,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use portico_core::Portal;
 
+use crate::identity::AuthState;
 use crate::operations::metrics::Metrics;
 
 /// What every handler can reach: cheap to clone (handles and `Arc`s inside).
@@ -15,6 +16,8 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     /// Request and pool metrics, served at `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Sign-in: the public origin, the identity provider, the demo sign-in.
+    pub auth: Arc<AuthState>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

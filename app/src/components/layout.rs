@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use super::theme_toggle::ThemeToggle;
+use super::user_menu::UserMenu;
 
 /// The portal's version, shown in the footer (the workspace shares one version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -22,6 +23,7 @@ pub fn Header() -> impl IntoView {
                 <A href="/status">"System status"</A>
             </nav>
             <ThemeToggle />
+            <UserMenu />
         </header>
     }
 }

@@ -146,19 +146,9 @@ impl Identity {
             revoked_at: None,
         };
         let secret = new_secret();
-        let mut tx = self.db.pool().begin().await?;
-        let taken: Option<String> =
-            sqlx::query_scalar("SELECT id FROM api_tokens WHERE name = $1 AND revoked_at IS NULL")
-                .bind(&token.name)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if taken.is_some() {
-            return Err(IdentityError::Conflict(format!(
-                "a live token is already named {:?}; revoke it first or choose another name",
-                token.name
-            )));
-        }
-        sqlx::query(
+        // One statement: the unique index on live names decides, even between two
+        // creations at the same moment.
+        let inserted = sqlx::query(
             "INSERT INTO api_tokens (id, name, role, secret_hash, created_by, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -169,9 +159,18 @@ impl Identity {
         .bind(&token.created_by)
         .bind(token.created_at)
         .bind(token.expires_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .execute(self.db.pool())
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(IdentityError::Conflict(format!(
+                    "a live token is already named {:?}; revoke it first or choose another name",
+                    token.name
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
         self.audit(NewAudit {
             actor: created_by.to_owned(),
             action: "token.create",

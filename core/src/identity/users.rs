@@ -22,6 +22,8 @@ pub struct SignIn {
     pub username: String,
     pub email: Option<String>,
     pub groups: Vec<String>,
+    /// A role decided by the sign-in itself (the demo people) instead of the groups.
+    pub role: Option<Role>,
 }
 
 /// A person who signed in, as stored.
@@ -42,7 +44,9 @@ impl Identity {
     /// the role follows the groups of this sign-in, and the catalog User entity with the
     /// same e-mail (else the same name) is linked. A role that changed is audited.
     pub async fn sign_in(&self, person: &SignIn) -> Result<Principal, IdentityError> {
-        let role = self.roles.role_for(&person.groups);
+        let role = person
+            .role
+            .unwrap_or_else(|| self.roles.role_for(&person.groups));
         let entity = self.user_entity(person).await?;
         let now = now_millis();
         let groups = serde_json::to_string(&person.groups).unwrap_or_else(|_| "[]".into());
@@ -51,50 +55,32 @@ impl Identity {
             .map(|e| crate::catalog::Entity::reference_of(&e.body))
             .and_then(|r| r.map(|r| r.to_string()));
 
-        let mut tx = self.db.pool().begin().await?;
-        let existing = sqlx::query("SELECT id, role FROM users WHERE subject = $1")
-            .bind(&person.subject)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let (id, previous) = match existing {
-            Some(row) => {
-                let id: String = row.try_get("id")?;
-                let previous: String = row.try_get("role")?;
-                sqlx::query(
-                    "UPDATE users SET name = $2, email = $3, groups = $4, role = $5, \
-                     entity_ref = $6, last_login_at = $7 WHERE id = $1",
-                )
-                .bind(&id)
-                .bind(&person.username)
-                .bind(&person.email)
-                .bind(&groups)
-                .bind(role.as_str())
-                .bind(&entity_ref)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                (id, previous.parse::<Role>().ok())
-            }
-            None => {
-                let id = uuid::Uuid::new_v4().to_string();
-                sqlx::query(
-                    "INSERT INTO users (id, subject, name, email, groups, role, entity_ref, \
-                     created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
-                )
-                .bind(&id)
+        // The previous role, read first: one UPSERT then writes without holding a read
+        // lock that SQLite would have to upgrade (which fails under a concurrent write).
+        let previous: Option<String> =
+            sqlx::query_scalar("SELECT role FROM users WHERE subject = $1")
                 .bind(&person.subject)
-                .bind(&person.username)
-                .bind(&person.email)
-                .bind(&groups)
-                .bind(role.as_str())
-                .bind(&entity_ref)
-                .bind(now)
-                .execute(&mut *tx)
+                .fetch_optional(self.db.pool())
                 .await?;
-                (id, None)
-            }
-        };
-        tx.commit().await?;
+        let id: String = sqlx::query_scalar(
+            "INSERT INTO users (id, subject, name, email, groups, role, entity_ref, \
+             created_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) \
+             ON CONFLICT (subject) DO UPDATE SET name = excluded.name, email = excluded.email, \
+             groups = excluded.groups, role = excluded.role, entity_ref = excluded.entity_ref, \
+             last_login_at = excluded.last_login_at \
+             RETURNING id",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(&person.subject)
+        .bind(&person.username)
+        .bind(&person.email)
+        .bind(&groups)
+        .bind(role.as_str())
+        .bind(&entity_ref)
+        .bind(now)
+        .fetch_one(self.db.pool())
+        .await?;
+        let previous = previous.and_then(|p| p.parse::<Role>().ok());
 
         let principal = Principal {
             kind: PrincipalKind::User,

@@ -2,8 +2,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json};
 use portico_core::catalog::locations::LocationError;
 use portico_core::catalog::reference::RefContext;
 use portico_core::catalog::{Entity, EntityRef};
@@ -11,21 +10,25 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::schema;
+use crate::access::{Need, Routes};
 use crate::error::ApiError;
+use crate::identity::{audit_change, Caller};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/catalog/locations",
-            get(list_locations).post(create_location),
+/// Reading locations and validating need a viewer; registering and refreshing a
+/// developer; removing a location (which orphans its entities) an admin.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/catalog/locations", Need::VIEWER, list_locations)
+        .post("/api/catalog/locations", Need::DEVELOPER, create_location)
+        .get("/api/catalog/locations/{id}", Need::VIEWER, get_location)
+        .delete("/api/catalog/locations/{id}", Need::ADMIN, delete_location)
+        .post("/api/catalog/refresh", Need::DEVELOPER, refresh_entity)
+        .post(
+            "/api/catalog/validate-entity",
+            Need::VIEWER,
+            validate_entity,
         )
-        .route(
-            "/api/catalog/locations/{id}",
-            get(get_location).delete(delete_location),
-        )
-        .route("/api/catalog/refresh", post(refresh_entity))
-        .route("/api/catalog/validate-entity", post(validate_entity))
 }
 
 /// `GET /locations` → `[{data: {id, type, target}}]`.
@@ -90,6 +93,7 @@ pub(crate) struct CreateOptions {
 )]
 pub(crate) async fn create_location(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Query(options): Query<CreateOptions>,
     Json(request): Json<NewLocation>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -108,6 +112,15 @@ pub(crate) async fn create_location(
     let status = if options.dry_run {
         StatusCode::OK
     } else {
+        let target = format!("{}:{}", location.kind, location.target);
+        audit_change(
+            &state,
+            &caller,
+            "catalog.location.create",
+            target,
+            json!(summary),
+        )
+        .await;
         StatusCode::CREATED
     };
     let body = json!({
@@ -130,9 +143,21 @@ pub(crate) async fn create_location(
 )]
 pub(crate) async fn delete_location(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.portal.catalog().remove_location(&id).await?;
+    let catalog = state.portal.catalog();
+    let location = catalog.location(&id).await?;
+    let summary = catalog.remove_location(&id).await?;
+    let target = format!("{}:{}", location.kind, location.target);
+    audit_change(
+        &state,
+        &caller,
+        "catalog.location.delete",
+        target,
+        json!(summary),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -155,6 +180,7 @@ pub(crate) struct RefreshRequest {
 )]
 pub(crate) async fn refresh_entity(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Json(request): Json<RefreshRequest>,
 ) -> Result<StatusCode, ApiError> {
     let context = RefContext::STANDALONE;
@@ -166,7 +192,15 @@ pub(crate) async fn refresh_entity(
                 request.entity_ref
             ),
         })?;
-    state.portal.catalog().refresh(&reference).await?;
+    let summary = state.portal.catalog().refresh(&reference).await?;
+    audit_change(
+        &state,
+        &caller,
+        "catalog.refresh",
+        reference.to_string(),
+        json!(summary),
+    )
+    .await;
     Ok(StatusCode::OK)
 }
 

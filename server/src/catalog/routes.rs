@@ -2,8 +2,7 @@
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json};
 use portico_core::catalog::output::project;
 use portico_core::catalog::query::{Filter, FullText, Order, Query, QueryError};
 use portico_core::catalog::reference::RefContext;
@@ -12,24 +11,46 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::schema;
+use crate::access::{Need, Routes};
 use crate::error::ApiError;
+use crate::identity::{audit_change, Caller};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
+/// Reads need a viewer (`by-refs` is a read sent as POST); deleting an entity an admin.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get(
             "/api/catalog/entities/by-name/{kind}/{namespace}/{name}",
-            get(get_entity_by_name),
+            Need::VIEWER,
+            get_entity_by_name,
         )
-        .route(
+        .get(
             "/api/catalog/entities/by-uid/{uid}",
-            get(get_entity_by_uid).delete(delete_entity_by_uid),
+            Need::VIEWER,
+            get_entity_by_uid,
         )
-        .route("/api/catalog/entities/by-refs", post(get_entities_by_refs))
-        .route("/api/catalog/entities/by-query", get(query_entities))
-        .route("/api/catalog/entities", get(list_entities))
-        .route("/api/catalog/entity-facets", get(get_entity_facets))
-        .merge(super::locations::router())
+        .delete(
+            "/api/catalog/entities/by-uid/{uid}",
+            Need::ADMIN,
+            delete_entity_by_uid,
+        )
+        .post(
+            "/api/catalog/entities/by-refs",
+            Need::VIEWER,
+            get_entities_by_refs,
+        )
+        .get(
+            "/api/catalog/entities/by-query",
+            Need::VIEWER,
+            query_entities,
+        )
+        .get("/api/catalog/entities", Need::VIEWER, list_entities)
+        .get(
+            "/api/catalog/entity-facets",
+            Need::VIEWER,
+            get_entity_facets,
+        )
+        .merge(super::locations::routes())
 }
 
 /// Page size of `by-query` when the client names none.
@@ -307,9 +328,11 @@ pub(crate) async fn get_entity_by_uid(
 )]
 pub(crate) async fn delete_entity_by_uid(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(uid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     if state.portal.catalog().delete(&uid).await? {
+        audit_change(&state, &caller, "catalog.entity.delete", uid, json!({})).await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound(format!("No entity with uid {uid}")))

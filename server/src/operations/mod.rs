@@ -3,15 +3,18 @@
 pub mod health;
 pub mod metrics;
 
-use axum::routing::get;
-use axum::Router;
+use crate::access::{Need, Routes};
 
-use crate::state::AppState;
-
-/// `/healthz`, `/readyz` and `/metrics`: unauthenticated, as probes and scrapers expect.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(health::liveness))
-        .route("/readyz", get(health::readiness))
-        .route("/metrics", get(metrics::export))
+/// `/healthz` and `/readyz` are open, as probes expect. `/metrics` is open only when
+/// configured so (a scraper on a private network); otherwise a scraper sends a token.
+pub fn routes(metrics_public: bool) -> Routes {
+    let metrics_need = if metrics_public {
+        Need::Public
+    } else {
+        Need::VIEWER
+    };
+    Routes::new()
+        .get("/healthz", Need::Public, health::liveness)
+        .get("/readyz", Need::Public, health::readiness)
+        .get("/metrics", metrics_need, metrics::export)
 }

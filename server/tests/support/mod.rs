@@ -7,8 +7,11 @@ pub mod proxy;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use portico_core::identity::{NewToken, Role};
 use portico_core::testing::TestDb;
-use portico_server::config::{Config, DatabaseUrl, LogFormat};
+use portico_core::Portal;
+use portico_server::access::Need;
+use portico_server::config::{AuthConfig, Config, DatabaseUrl, LogFormat};
 use portico_server::startup::{Server, StartupError};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -16,7 +19,13 @@ use tokio::task::JoinHandle;
 /// A running server and the way to stop it.
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// Every route's declared need.
+    pub access: Vec<(String, String, Need)>,
+    /// Sends an admin API token with every request (when the database was reachable at
+    /// start); see [`TestServer::anonymous`] and [`TestServer::token`].
     pub client: reqwest::Client,
+    /// A client with no credentials at all.
+    pub anonymous: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), StartupError>>,
     _site: tempfile::TempDir,
@@ -30,6 +39,13 @@ impl TestServer {
 
     /// Like [`TestServer::start`], with the configuration adjusted by `configure`.
     pub async fn start_with(database_url: &str, configure: impl FnOnce(&mut Config)) -> Self {
+        // `TEST_LOG=debug` shows the servers' logs (with `--nocapture`).
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_test_writer()
+                .try_init();
+        }
         let site = tempfile::tempdir().unwrap();
         let mut config = Config {
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -39,6 +55,14 @@ impl TestServer {
             demo: false,
             catalog_roots: Vec::new(),
             catalog_url_hosts: Vec::new(),
+            auth: AuthConfig {
+                // Port 0: the server puts in the port it was given.
+                public_url: "http://127.0.0.1:0".parse().unwrap(),
+                oidc: None,
+                session_idle: time::Duration::hours(1),
+                session_max: time::Duration::hours(2),
+                metrics_public: false,
+            },
             roles: Default::default(),
         };
         configure(&mut config);
@@ -46,17 +70,51 @@ impl TestServer {
             .await
             .expect("binding the test server");
         let addr = server.local_addr();
+        let access = server
+            .access()
+            .entries()
+            .map(|(method, path, need)| (method.to_string(), path.to_owned(), need))
+            .collect();
+        let client = match admin_token(server.portal()).await {
+            Some(secret) => client_with_token(&secret),
+            None => reqwest::Client::new(),
+        };
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server.run(async {
             let _ = stopped.await;
         }));
         Self {
             addr,
-            client: reqwest::Client::new(),
+            access,
+            client,
+            anonymous: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
             stop: Some(stop),
             task,
             _site: site,
         }
+    }
+
+    /// A new token with `role`, and a client that sends it.
+    pub async fn token(&self, role: Role) -> (String, reqwest::Client) {
+        let response: serde_json::Value = self
+            .client
+            .post(self.url("/api/admin/tokens"))
+            .json(&serde_json::json!({
+                "name": format!("test-{}", uuid::Uuid::new_v4().simple()),
+                "role": role.as_str(),
+            }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let secret = response["secret"].as_str().expect("a secret").to_owned();
+        let client = client_with_token(&secret);
+        (secret, client)
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -93,6 +151,40 @@ impl TestServer {
             .expect("the server stopped")
             .expect("the server task did not panic")
     }
+}
+
+/// An admin token created directly in the database (migrated first), when it can be
+/// reached within a few seconds; tests of an unreachable database get none.
+async fn admin_token(portal: &Portal) -> Option<String> {
+    let prepared = tokio::time::timeout(Duration::from_secs(10), portal.db().migrate()).await;
+    if !matches!(prepared, Ok(Ok(_))) {
+        return None;
+    }
+    let new = NewToken {
+        name: format!("harness-{}", uuid::Uuid::new_v4().simple()),
+        role: Role::Admin,
+        expires_in_days: None,
+    };
+    let (_, secret) = portal
+        .identity()
+        .create_token(&new, "test-harness")
+        .await
+        .ok()?;
+    Some(secret)
+}
+
+/// A client that sends `secret` as a bearer token and does not follow redirects.
+pub fn client_with_token(secret: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {secret}").parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// A migrated test database of each backend that is available.

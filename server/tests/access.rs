@@ -19,9 +19,7 @@ fn is_public_path(path: &str) -> bool {
 
 #[tokio::test]
 async fn only_the_public_routes_are_open_and_every_api_route_is_declared() {
-    let db = portico_core::testing::TestDb::new(portico_core::storage::Backend::Sqlite)
-        .await
-        .unwrap();
+    let db = sqlite().await;
     let server = TestServer::start(&db.url, false).await;
     assert!(server.access.len() > 20, "{:?}", server.access);
     for (method, path, need) in &server.access {
@@ -277,6 +275,24 @@ async fn a_revoked_or_unknown_token_is_refused_and_audited() {
     }
 }
 
+/// `GET path` in the browser session `cookie`.
+async fn get_in_session(server: &TestServer, cookie: &str, path: &str) -> reqwest::Response {
+    server
+        .anonymous
+        .get(server.url(path))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A new SQLite database (the tests that need only one backend).
+async fn sqlite() -> portico_core::testing::TestDb {
+    portico_core::testing::TestDb::new(portico_core::storage::Backend::Sqlite)
+        .await
+        .unwrap()
+}
+
 /// Signs in as a demo person; returns the session cookie (`name=value`).
 async fn demo_sign_in(server: &TestServer, person: &str) -> String {
     let response = server
@@ -329,13 +345,8 @@ async fn demo_sessions_survive_a_restart_and_refuse_cross_origin_writes() {
         );
 
         let cookie = demo_sign_in(&server, "karen.sparck-jones").await;
-        let me: Value = server
-            .anonymous
-            .get(server.url("/api/me"))
-            .header(COOKIE, &cookie)
-            .send()
+        let me: Value = get_in_session(&server, &cookie, "/api/me")
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();
@@ -372,13 +383,7 @@ async fn demo_sessions_survive_a_restart_and_refuse_cross_origin_writes() {
         server.stop().await.unwrap();
         let again = TestServer::start(&url, false).await;
         again.wait_for_readyz(200).await;
-        let me = again
-            .anonymous
-            .get(again.url("/api/me"))
-            .header(COOKIE, &cookie)
-            .send()
-            .await
-            .unwrap();
+        let me = get_in_session(&again, &cookie, "/api/me").await;
         assert_eq!(me.status(), 200);
 
         // Signing out ends it.
@@ -391,13 +396,7 @@ async fn demo_sessions_survive_a_restart_and_refuse_cross_origin_writes() {
             .await
             .unwrap();
         assert_eq!(out.status(), 303);
-        let after = again
-            .anonymous
-            .get(again.url("/api/me"))
-            .header(COOKIE, &cookie)
-            .send()
-            .await
-            .unwrap();
+        let after = get_in_session(&again, &cookie, "/api/me").await;
         assert_eq!(after.status(), 401);
 
         let audit: Value = again
@@ -420,34 +419,25 @@ async fn demo_sessions_survive_a_restart_and_refuse_cross_origin_writes() {
 
 #[tokio::test]
 async fn a_session_ends_at_its_absolute_expiry() {
-    let db = portico_core::testing::TestDb::new(portico_core::storage::Backend::Sqlite)
-        .await
-        .unwrap();
+    let db = sqlite().await;
     let server = TestServer::start_with(&db.url, |c| {
         c.auth.session_max = time::Duration::seconds(1);
     })
     .await;
     server.wait_for_readyz(200).await;
     let cookie = demo_sign_in(&server, "ada.lovelace").await;
-    let me = |cookie: String| {
-        server
-            .anonymous
-            .get(server.url("/api/me"))
-            .header(COOKIE, cookie)
-            .send()
-    };
-    assert_eq!(me(cookie.clone()).await.unwrap().status(), 200);
+    let me = get_in_session(&server, &cookie, "/api/me").await;
+    assert_eq!(me.status(), 200);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    assert_eq!(me(cookie).await.unwrap().status(), 401);
+    let me = get_in_session(&server, &cookie, "/api/me").await;
+    assert_eq!(me.status(), 401);
     server.stop().await.unwrap();
     db.cleanup().await;
 }
 
 #[tokio::test]
 async fn without_a_reachable_provider_sign_in_explains_what_happened() {
-    let db = portico_core::testing::TestDb::new(portico_core::storage::Backend::Sqlite)
-        .await
-        .unwrap();
+    let db = sqlite().await;
     let server = TestServer::start_with(&db.url, |c| {
         c.auth.oidc = Some(portico_server::config::OidcConfig {
             issuer: "http://127.0.0.1:9".into(),

@@ -20,6 +20,7 @@ use tokio::sync::RwLock;
 use url::Url;
 
 use crate::config::OidcConfig;
+use crate::telemetry::error_chain;
 
 /// Expiry is checked with this much leeway for clocks that disagree a little.
 const CLOCK_LEEWAY_SECONDS: i64 = 60;
@@ -120,7 +121,7 @@ impl Provider {
             .map_err(|e| LoginFailure::Unreachable(format!("issuer URL: {e}")))?;
         let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
             .await
-            .map_err(|e| LoginFailure::Unreachable(describe(&e)))?;
+            .map_err(|e| LoginFailure::Unreachable(error_chain(&e)))?;
         let end_session = metadata
             .additional_metadata()
             .end_session_endpoint
@@ -185,7 +186,7 @@ impl Provider {
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier))
             .request_async(&self.http)
             .await
-            .map_err(|e| LoginFailure::Refused(describe(&e)))?;
+            .map_err(|e| LoginFailure::Refused(error_chain(&e)))?;
         let id_token = response.id_token().ok_or_else(|| {
             LoginFailure::InvalidToken("no id_token in the token response".into())
         })?;
@@ -334,18 +335,6 @@ fn sign_in(issuer: &str, subject: &str, claims: &Value, groups_claim: &str) -> S
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-/// An error and its causes, on one line.
-fn describe(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

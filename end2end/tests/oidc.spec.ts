@@ -148,5 +148,6 @@ test('a portal configured with the wrong issuer refuses to trust the provider', 
   const other = await startPortal(issuer.replace('127.0.0.1', 'localhost'), await freePort());
   const response = await page.goto(`${other}/auth/login`);
   expect(response?.status()).toBe(502);
+  await expect(page.getByRole('alert')).toContainText('does not match the portal');
   await expect(page.getByRole('alert')).toContainText('issuer');
 });

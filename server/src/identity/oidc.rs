@@ -8,7 +8,7 @@ use std::sync::Arc;
 use base64::Engine;
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient};
 use openidconnect::{
-    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken, DiscoveryError,
     EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, OAuth2TokenResponse,
     PkceCodeChallenge, PkceCodeVerifier, ProviderMetadataWithLogout, RedirectUrl, Scope,
     SignatureVerificationError, TokenResponse,
@@ -40,6 +40,9 @@ pub enum LoginFailure {
     /// Discovery, the token request or userinfo failed at the network or HTTP level.
     #[error("the identity provider could not be reached: {0}")]
     Unreachable(String),
+    /// The provider answered, but not as the portal is configured (another issuer).
+    #[error("the identity provider does not match the portal's configuration: {0}")]
+    Misconfigured(String),
     /// The callback's `state` is not the one this browser was sent with.
     #[error("the sign-in response does not belong to this browser's sign-in (state mismatch)")]
     StateMismatch,
@@ -121,7 +124,10 @@ impl Provider {
             .map_err(|e| LoginFailure::Unreachable(format!("issuer URL: {e}")))?;
         let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
             .await
-            .map_err(|e| LoginFailure::Unreachable(error_chain(&e)))?;
+            .map_err(|e| match e {
+                DiscoveryError::Validation(why) => LoginFailure::Misconfigured(why),
+                other => LoginFailure::Unreachable(error_chain(&other)),
+            })?;
         let end_session = metadata
             .additional_metadata()
             .end_session_endpoint

@@ -256,6 +256,10 @@ fn failure_page(failure: &LoginFailure) -> Response {
             StatusCode::BAD_GATEWAY,
             "The portal could not talk to the identity provider. Try again in a moment; if it keeps failing, the provider may be down or PORTICO_OIDC_ISSUER may be wrong.",
         ),
+        LoginFailure::Misconfigured(_) => (
+            StatusCode::BAD_GATEWAY,
+            "The identity provider answered, but not as the portal expects. PORTICO_OIDC_ISSUER must be exactly the issuer the provider announces (same scheme, host, port and path). The people who run the portal can fix this.",
+        ),
         LoginFailure::StateMismatch | LoginFailure::NotStarted => (
             StatusCode::BAD_REQUEST,
             "The answer from the identity provider did not match a sign-in started in this browser. This happens with an old bookmark, a second tab, or a forged link. Start again from the sign-in page.",
@@ -280,7 +284,7 @@ fn failure_page(failure: &LoginFailure) -> Response {
 
 async fn audit_failure(state: &AppState, failure: &LoginFailure) {
     let outcome = match failure {
-        LoginFailure::Unreachable(_) => Outcome::Failed,
+        LoginFailure::Unreachable(_) | LoginFailure::Misconfigured(_) => Outcome::Failed,
         _ => Outcome::Denied,
     };
     audit(

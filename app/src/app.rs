@@ -4,6 +4,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::components::layout::{Footer, Header};
+use crate::pages::admin::{audit::AuditPage, tokens::TokensPage};
 use crate::pages::catalog::{entity::EntityPage, list::CatalogPage};
 use crate::pages::{home::HomePage, not_found::NotFound, status::StatusPage};
 
@@ -23,6 +24,8 @@ pub fn App() -> impl IntoView {
                                         // Rendered when its data is in, so that a missing entity answers 404.
                     <Route path=path!("catalog/:namespace/:kind/:name") view=EntityPage ssr=SsrMode::Async />
                     <Route path=path!("status") view=StatusPage />
+                    <Route path=path!("admin/tokens") view=TokensPage />
+                    <Route path=path!("admin/audit") view=AuditPage />
                 </Routes>
             </main>
             <Footer />

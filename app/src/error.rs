@@ -11,6 +11,10 @@ pub enum AppError {
     /// The call itself failed (network, encoding, missing server function).
     #[error("{0}")]
     Call(ServerFnErrorErr),
+    /// The request was refused for a reason the person can act on (a name taken, a
+    /// field out of range, a role too low); the message says which.
+    #[error("{0}")]
+    Refused(String),
     /// The server failed; details are in its log under `reference`.
     #[error("Something went wrong on the server (reference {reference}).")]
     Internal { reference: String },

@@ -22,6 +22,7 @@ use axum::Router;
 use portico_core::identity::{Principal, Role};
 
 use crate::error::ApiError;
+use crate::identity::pages::{render, ForbiddenPage};
 use crate::identity::Caller;
 use crate::state::AppState;
 
@@ -52,6 +53,12 @@ pub const UI_NEEDS: &[(&str, Need)] = &[
     ("/api/get_entity_details", Need::VIEWER),
     ("/api/system_status", Need::VIEWER),
     ("/api/current_user", Need::Public),
+    ("/admin/tokens", Need::ADMIN),
+    ("/admin/audit", Need::ADMIN),
+    ("/api/list_tokens", Need::ADMIN),
+    ("/api/create_token", Need::ADMIN),
+    ("/api/revoke_token", Need::ADMIN),
+    ("/api/audit_entries", Need::ADMIN),
 ];
 
 /// Every declared route: `(method, route path)` → need.
@@ -226,7 +233,7 @@ pub async fn authorize(
     match (need, caller.principal()) {
         (Need::Public, _) => next.run(request).await,
         (Need::Role(role), Some(principal)) if principal.has(role) => next.run(request).await,
-        (Need::Role(role), Some(principal)) => forbidden(principal, role),
+        (Need::Role(role), Some(principal)) => forbidden(&request, principal, role),
         (Need::Role(_), None) if caller.unverified => ApiError::TryLater(
             "your sign-in cannot be checked right now (the database is unreachable); try again shortly".into(),
         )
@@ -235,25 +242,32 @@ pub async fn authorize(
     }
 }
 
-fn forbidden(principal: &Principal, role: Role) -> Response {
-    ApiError::Forbidden(format!(
+/// 403: a page for people navigating, the JSON error for everything else.
+fn forbidden(request: &Request, principal: &Principal, role: Role) -> Response {
+    let what = format!(
         "this needs the {role} role; {} has {}",
         principal.name, principal.role
-    ))
-    .into_response()
+    );
+    if is_page(request) {
+        return render(StatusCode::FORBIDDEN, &ForbiddenPage { what });
+    }
+    ApiError::Forbidden(what).into_response()
 }
 
-/// A browser navigating to a page is sent to sign in (and back); anything else (the
-/// API, scripts, scrapers) gets 401 with a challenge.
-fn anonymous(request: &Request) -> Response {
-    let path = request.uri().path();
+/// A browser navigating to a page (not the API, a script or a scraper).
+fn is_page(request: &Request) -> bool {
     let wants_html = request
         .headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
-    let is_page = request.method() == Method::GET && wants_html && !path.starts_with("/api/");
-    if is_page {
+    request.method() == Method::GET && wants_html && !request.uri().path().starts_with("/api/")
+}
+
+/// A browser navigating to a page is sent to sign in (and back); anything else (the
+/// API, scripts, scrapers) gets 401 with a challenge.
+fn anonymous(request: &Request) -> Response {
+    if is_page(request) {
         let back = request
             .uri()
             .path_and_query()

@@ -10,12 +10,15 @@ use crate::error::AppError;
 pub struct SignedInUser {
     pub name: String,
     pub role: String,
+    pub admin: bool,
 }
 
 /// Who is signed in, if anyone. Open to anyone: the 404 page has a header too.
 #[server]
 pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
+    use portico_core::identity::Role;
     Ok(crate::context::principal().map(|p| SignedInUser {
+        admin: p.has(Role::Admin),
         name: p.name,
         role: p.role.to_string(),
     }))
@@ -33,6 +36,12 @@ pub fn UserMenu() -> impl IntoView {
                         .map(|found| match found {
                             Ok(Some(user)) => {
                                 view! {
+                                    {user.admin.then(|| view! {
+                                        <nav class="admin-links" aria-label="Administration">
+                                            <a href="/admin/tokens">"Tokens"</a>
+                                            <a href="/admin/audit">"Audit log"</a>
+                                        </nav>
+                                    })}
                                     <span class="user-name" data-testid="user-name">
                                         {user.name}
                                     </span>

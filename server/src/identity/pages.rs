@@ -19,6 +19,13 @@ pub struct LoginPage<'a> {
     pub signed_out: bool,
 }
 
+/// A signed-in person on a page their role does not reach.
+#[derive(Template)]
+#[template(path = "forbidden.html")]
+pub struct ForbiddenPage {
+    pub what: String,
+}
+
 #[derive(Template)]
 #[template(path = "auth_error.html")]
 pub struct ErrorPage {

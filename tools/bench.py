@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
@@ -169,6 +170,7 @@ def main() -> None:
         f"p50 {statistics.median(freshness):.0f} ms, max {max(freshness):.0f} ms |"
     )
     print(f"| exit after SIGTERM | {exit_after * 1000:.0f} ms (exit code {code}) |")
+    shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import json
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -123,6 +124,8 @@ def main():
         server.wait(timeout=15)
         if drop:
             subprocess.run(["psql", drop[0], "-qc", f"DROP DATABASE {drop[1]} WITH (FORCE)"], check=False)
+        # The generated catalog and the SQLite file: about 1 GB at 100k.
+        shutil.rmtree(work, ignore_errors=True)
 
     print(f"| {args.backend} | {args.count} | ingest | {ingest:.1f} s |")
     print(f"| {args.backend} | {args.count} | import again, unchanged | {reread:.1f} s |")

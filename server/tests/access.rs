@@ -79,7 +79,7 @@ fn matrix() -> Vec<(&'static str, &'static str, Value, Role)> {
             "DELETE",
             "/api/catalog/entities/by-uid/nope",
             Value::Null,
-            Role::Admin,
+            Role::Developer,
         ),
         (
             "DELETE",
@@ -377,6 +377,43 @@ async fn demo_sessions_survive_a_restart_and_refuse_cross_origin_writes() {
             .await
             .unwrap();
         assert_eq!(no_origin.status(), 403);
+
+        // A developer may delete what their groups own, and nothing else.
+        let ada = demo_sign_in(&server, "ada.lovelace").await;
+        let uid = |name: &'static str| {
+            let server = &server;
+            async move {
+                let entity: Value = server
+                    .get(&format!("/api/catalog/entities/by-name/{name}"))
+                    .await
+                    .json()
+                    .await
+                    .unwrap();
+                entity["metadata"]["uid"].as_str().unwrap().to_owned()
+            }
+        };
+        let delete = |uid: String| {
+            server
+                .anonymous
+                .delete(server.url(&format!("/api/catalog/entities/by-uid/{uid}")))
+                .header(COOKIE, &ada)
+                .header(ORIGIN, format!("http://{}", server.addr))
+                .send()
+        };
+        let theirs = delete(uid("api/default/payment-api").await).await.unwrap();
+        assert_eq!(theirs.status(), 403);
+        let body: Value = theirs.json().await.unwrap();
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("owned by group:default/payments"),
+            "{body}"
+        );
+        let own = delete(uid("component/default/product-service").await)
+            .await
+            .unwrap();
+        assert_eq!(own.status(), 204);
 
         // The session is in the database: a new server process honours it.
         let url = db.url.clone();

@@ -87,6 +87,16 @@ pub struct StoredEntity {
     pub relations: Vec<(String, String)>,
 }
 
+impl StoredEntity {
+    /// The references of its owners (`ownedBy` targets), lower case.
+    pub fn owners(&self) -> impl Iterator<Item = &str> {
+        self.relations
+            .iter()
+            .filter(|(kind, _)| kind == super::kinds::OWNED_BY.forward)
+            .map(|(_, target)| target.as_str())
+    }
+}
+
 impl Catalog {
     pub fn new(db: Database, events: Events, locations: Arc<LocationPolicy>) -> Self {
         Self {

@@ -52,4 +52,10 @@ impl Principal {
     pub fn owns(&self, owner: &str) -> bool {
         self.owners.iter().any(|o| o.eq_ignore_ascii_case(owner))
     }
+
+    /// Whether this principal may change an entity with these owners: an admin may
+    /// change anything; anyone else only what one of their groups (or they) own.
+    pub fn may_change<'a>(&self, mut owners: impl Iterator<Item = &'a str>) -> bool {
+        self.has(Role::Admin) || owners.any(|owner| self.owns(owner))
+    }
 }

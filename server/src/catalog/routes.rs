@@ -16,7 +16,8 @@ use crate::error::ApiError;
 use crate::identity::{audit_change, Caller};
 use crate::state::AppState;
 
-/// Reads need a viewer (`by-refs` is a read sent as POST); deleting an entity an admin.
+/// Reads need a viewer (`by-refs` is a read sent as POST). Deleting an entity needs a
+/// developer who owns it (through their groups), or an admin.
 pub fn routes() -> Routes {
     Routes::new()
         .get(
@@ -31,7 +32,7 @@ pub fn routes() -> Routes {
         )
         .delete(
             "/api/catalog/entities/by-uid/{uid}",
-            Need::ADMIN,
+            Need::DEVELOPER,
             delete_entity_by_uid,
         )
         .post(
@@ -331,7 +332,23 @@ pub(crate) async fn delete_entity_by_uid(
     Extension(caller): Extension<Caller>,
     Path(uid): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.portal.catalog().delete(&uid).await? {
+    let catalog = state.portal.catalog();
+    let entity = catalog
+        .entity_by_uid(&uid)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("No entity with uid {uid}")))?;
+    let principal = caller
+        .principal()
+        .ok_or_else(|| ApiError::Unauthenticated("not signed in".into()))?;
+    if !principal.may_change(entity.owners()) {
+        let owners: Vec<&str> = entity.owners().collect();
+        return Err(ApiError::Forbidden(format!(
+            "{} may delete only entities their groups own (or be an admin); this one is owned by {}",
+            principal.name,
+            if owners.is_empty() { "nobody".to_owned() } else { owners.join(", ") }
+        )));
+    }
+    if catalog.delete(&uid).await? {
         audit_change(&state, &caller, "catalog.entity.delete", uid, json!({})).await;
         Ok(StatusCode::NO_CONTENT)
     } else {

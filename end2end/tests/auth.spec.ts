@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { hydrated, watchErrors } from './support';
+import { freePort, hydrated, startPortal, stopAll, watchErrors } from './support';
 
 // Signing in and out with the demo sign-in (no identity provider, loopback), what each
 // role may do, and the origin check. These start from an empty browser: no session.
@@ -57,4 +57,19 @@ test('an admin sees the admin API; a forged cross-origin write is refused', asyn
   expect(response.status()).toBe(401);
   expect(response.headers()['www-authenticate']).toContain('Bearer');
   await anonymous.close();
+});
+
+test.describe('a portal whose sessions last two seconds', () => {
+  test.afterAll(stopAll);
+
+  test('an expired session sends people back to sign in', async ({ page }) => {
+    const portal = await startPortal(await freePort(), { PORTICO_SESSION_MAX: '2s' });
+    await page.goto(`${portal}/login`);
+    await page.getByRole('button', { name: /Ada Lovelace/ }).click();
+    await expect(page.getByTestId('user-name')).toHaveText('ada.lovelace');
+    await page.waitForTimeout(2500);
+    await page.goto(`${portal}/catalog`);
+    await expect(page).toHaveURL(`${portal}/login?return_to=%2Fcatalog`);
+    expect((await page.request.get(`${portal}/api/me`)).status()).toBe(401);
+  });
 });

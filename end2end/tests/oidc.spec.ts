@@ -1,10 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { hydrated } from './support';
+import { freePort, hydrated, start, startPortal, stopAll, waitFor } from './support';
 
 // Signing in through a real OpenID provider (npm `oidc-provider`, oidc/provider.mjs):
 // the harness starts it and a portal configured for it, then a browser signs in with a
@@ -12,54 +7,18 @@ import { hydrated } from './support';
 test.use({ storageState: { cookies: [], origins: [] } });
 test.describe.configure({ mode: 'serial' });
 
-const bin = process.env.PORTICO_BIN ?? '../target/release/portico';
-const site = process.env.PORTICO_SITE_ROOT ?? '../target/site';
-const started: ChildProcess[] = [];
 let portal = '';
 let issuer = '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitFor(url: string) {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${url} never answered`);
-}
-
-function start(command: string, args: string[], env: Record<string, string>) {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
-  started.push(child);
-  return child;
-}
-
-/** Starts a portal on `port` that signs in through `issuerUrl`; returns its base URL. */
-async function startPortal(issuerUrl: string, port: number): Promise<string> {
-  const base = `http://127.0.0.1:${port}`;
-  start(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--demo', '--site-root', site], {
-    DATABASE_URL: `sqlite://${join(mkdtempSync(join(tmpdir(), 'portico-oidc-')), 'portico.db')}`,
-    RUST_LOG: 'warn',
+/** A portal that signs in through `issuerUrl`, on `port`. */
+function oidcPortal(issuerUrl: string, port: number): Promise<string> {
+  return startPortal(port, {
     PORTICO_OIDC_ISSUER: issuerUrl,
     PORTICO_OIDC_CLIENT_ID: 'portico',
     PORTICO_OIDC_CLIENT_SECRET: 'portico-secret',
     PORTICO_ADMIN_GROUPS: 'platform-admins',
     PORTICO_DEVELOPER_GROUPS: 'engineering',
   });
-  await waitFor(`${base}/readyz`);
-  return base;
 }
 
 test.beforeAll(async () => {
@@ -69,12 +28,10 @@ test.beforeAll(async () => {
   // The provider must know the portal's redirect URI before either starts.
   start('node', ['oidc/provider.mjs'], { PORT: String(providerPort), PORTAL: `http://127.0.0.1:${portalPort}` });
   await waitFor(`${issuer}/.well-known/openid-configuration`);
-  portal = await startPortal(issuer, portalPort);
+  portal = await oidcPortal(issuer, portalPort);
 });
 
-test.afterAll(() => {
-  for (const child of started) child.kill('SIGTERM');
-});
+test.afterAll(stopAll);
 
 /** From the portal's sign-in page through the provider's password form. */
 async function signIn(page: Page, login: string, password: string, going = '/catalog') {
@@ -145,7 +102,7 @@ test('a tampered state is refused with an explanation', async ({ playwright }) =
 
 test('a portal configured with the wrong issuer refuses to trust the provider', async ({ page }) => {
   // The provider calls itself 127.0.0.1; this portal expects `localhost`.
-  const other = await startPortal(issuer.replace('127.0.0.1', 'localhost'), await freePort());
+  const other = await oidcPortal(issuer.replace('127.0.0.1', 'localhost'), await freePort());
   const response = await page.goto(`${other}/auth/login`);
   expect(response?.status()).toBe(502);
   await expect(page.getByRole('alert')).toContainText('does not match the portal');

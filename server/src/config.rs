@@ -152,8 +152,8 @@ struct FileConfig {
     oidc_client_secret: Option<String>,
     oidc_scopes: Option<Vec<String>>,
     oidc_groups_claim: Option<String>,
-    session_idle_minutes: Option<i64>,
-    session_max_hours: Option<i64>,
+    session_idle: Option<String>,
+    session_max: Option<String>,
     metrics_public: Option<bool>,
 }
 
@@ -314,36 +314,25 @@ impl Config {
                     .unwrap_or_else(|| "groups".into()),
             }),
         };
-        let minutes = |variable: &str, file_value: Option<i64>, file_key: &str, default: i64| {
-            pick(
-                &env,
-                variable,
-                file_value.map(|v| v.to_string()),
-                key(file_key),
-                &default.to_string(),
-                |v| {
-                    v.parse::<i64>()
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .ok_or("not a positive whole number")
-                },
-            )
-        };
         let auth = AuthConfig {
             public_url,
             oidc,
-            session_idle: time::Duration::minutes(minutes(
-                "PORTICO_SESSION_IDLE_MINUTES",
-                file.session_idle_minutes,
-                "session_idle_minutes",
-                8 * 60,
-            )?),
-            session_max: time::Duration::hours(minutes(
-                "PORTICO_SESSION_MAX_HOURS",
-                file.session_max_hours,
-                "session_max_hours",
-                7 * 24,
-            )?),
+            session_idle: pick(
+                &env,
+                "PORTICO_SESSION_IDLE",
+                file.session_idle,
+                key("session_idle"),
+                "8h",
+                parse_duration,
+            )?,
+            session_max: pick(
+                &env,
+                "PORTICO_SESSION_MAX",
+                file.session_max,
+                key("session_max"),
+                "7d",
+                parse_duration,
+            )?,
             metrics_public: match env("PORTICO_METRICS_PUBLIC") {
                 Some(v) => parse_bool("PORTICO_METRICS_PUBLIC", &v)?,
                 None => file.metrics_public.unwrap_or(false),
@@ -360,6 +349,25 @@ impl Config {
             roles,
             auth,
         })
+    }
+}
+
+/// A positive duration written with its unit: `90s`, `30m`, `8h`, `7d`.
+fn parse_duration(value: &str) -> Result<time::Duration, &'static str> {
+    const EXPECTED: &str = "not a duration (a positive whole number and a unit: 90s, 30m, 8h, 7d)";
+    let value = value.trim();
+    let split = value.len().saturating_sub(1);
+    let (number, unit) = (
+        value.get(..split).unwrap_or(""),
+        value.get(split..).unwrap_or(""),
+    );
+    let number: i64 = number.parse().ok().filter(|n| *n > 0).ok_or(EXPECTED)?;
+    match unit {
+        "s" => Ok(time::Duration::seconds(number)),
+        "m" => Ok(time::Duration::minutes(number)),
+        "h" => Ok(time::Duration::hours(number)),
+        "d" => Ok(time::Duration::days(number)),
+        _ => Err(EXPECTED),
     }
 }
 
@@ -566,6 +574,20 @@ mod tests {
         assert_eq!(roles.sre_groups, vec!["sre", "oncall"]);
         assert!(roles.developer_groups.is_empty());
         assert_eq!(roles.default, Role::Developer);
+        let sessions = load(
+            &[],
+            &[
+                ("PORTICO_SESSION_IDLE", "90s"),
+                ("PORTICO_SESSION_MAX", "12h"),
+            ],
+        )
+        .unwrap()
+        .auth;
+        assert_eq!(sessions.session_idle, time::Duration::seconds(90));
+        assert_eq!(sessions.session_max, time::Duration::hours(12));
+        let defaults = load(&[], &[]).unwrap().auth;
+        assert_eq!(defaults.session_idle, time::Duration::hours(8));
+        assert_eq!(defaults.session_max, time::Duration::days(7));
         let file = config_file("developer_groups = [\"eng\"]\n");
         let from_file = load(&["--config", file.path().to_str().unwrap()], &[]).unwrap();
         assert_eq!(from_file.roles.developer_groups, vec!["eng"]);
@@ -573,6 +595,35 @@ mod tests {
 
         let env_site = load(&[], &[("LEPTOS_SITE_ROOT", "/elsewhere")]).unwrap();
         assert_eq!(env_site.site_root, PathBuf::from("/elsewhere"));
+    }
+
+    #[test]
+    fn demo_sign_in_exists_only_without_a_provider_on_loopback() {
+        let auth = load(&[], &[]).unwrap().auth;
+        let loopback: SocketAddr = "127.0.0.1:3000".parse().unwrap();
+        assert!(auth.demo_sign_in(&loopback));
+        assert!(auth.demo_sign_in(&"[::1]:3000".parse().unwrap()));
+        assert!(!auth.demo_sign_in(&"0.0.0.0:3000".parse().unwrap()));
+        assert!(!auth.demo_sign_in(&"10.1.2.3:3000".parse().unwrap()));
+        let with_provider = load(
+            &[],
+            &[
+                ("PORTICO_OIDC_ISSUER", "https://idp.example.com"),
+                ("PORTICO_OIDC_CLIENT_ID", "portico"),
+            ],
+        )
+        .unwrap()
+        .auth;
+        assert!(!with_provider.demo_sign_in(&loopback));
+        assert_eq!(
+            with_provider.oidc.unwrap().scopes,
+            ["openid", "email", "profile", "groups"]
+        );
+        let err = load(&[], &[("PORTICO_OIDC_ISSUER", "https://idp.example.com")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "PORTICO_OIDC_CLIENT_ID: required when PORTICO_OIDC_ISSUER is set"
+        );
     }
 
     #[test]
@@ -589,6 +640,14 @@ mod tests {
             (
                 &[("PORTICO_DEFAULT_ROLE", "owner")],
                 "PORTICO_DEFAULT_ROLE: not a role",
+            ),
+            (
+                &[("PORTICO_SESSION_IDLE", "8")],
+                "PORTICO_SESSION_IDLE: not a duration",
+            ),
+            (
+                &[("PORTICO_SESSION_MAX", "-1h")],
+                "PORTICO_SESSION_MAX: not a duration",
             ),
             (
                 &[("PORTICO_DATABASE_URL", "redis://x")],

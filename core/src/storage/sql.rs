@@ -151,6 +151,18 @@ pub fn now_millis() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// The start of a UTC day written `YYYY-MM-DD` (as an HTML date input sends it), in
+/// Unix milliseconds; `None` for anything else.
+pub fn millis_at_date(date: &str) -> Option<i64> {
+    let mut parts = date.trim().splitn(3, '-');
+    let year: i32 = parts.next()?.parse().ok()?;
+    let month: u8 = parts.next()?.parse().ok()?;
+    let day: u8 = parts.next()?.parse().ok()?;
+    let month = time::Month::try_from(month).ok()?;
+    let date = time::Date::from_calendar_date(year, month, day).ok()?;
+    Some(date.midnight().assume_utc().unix_timestamp() * 1000)
+}
+
 /// A stored timestamp back as a time (the epoch for values out of range).
 pub fn from_millis(millis: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
@@ -160,6 +172,15 @@ pub fn from_millis(millis: i64) -> OffsetDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_read_as_the_start_of_their_utc_day() {
+        assert_eq!(millis_at_date("1970-01-02"), Some(86_400_000));
+        assert_eq!(millis_at_date("2026-11-21"), Some(1_795_219_200_000));
+        for bad in ["", "2026-13-01", "2026-02-30", "yesterday", "2026-11"] {
+            assert_eq!(millis_at_date(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn like_patterns_are_escaped() {

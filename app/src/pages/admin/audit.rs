@@ -35,18 +35,36 @@ pub struct AuditPage {
 pub async fn audit_entries(
     who: String,
     what: String,
+    since: String,
+    until: String,
     before: Option<i64>,
 ) -> Result<AuditPage, AppError> {
     use portico_core::identity::AuditFilter;
+    use portico_core::storage::sql::millis_at_date;
 
-    use super::server::{admin, identity_error, when};
+    use super::server::{admin, identity_error, refused, when};
     admin()?;
+    // Days, inclusive at both ends: `until` counts up to the end of its day.
+    let day = |field: &str, text: &str, days_after: i64| match text.trim() {
+        "" => Ok(None),
+        text => millis_at_date(text)
+            .map(|start| Some(start + days_after * 86_400_000))
+            .ok_or_else(|| {
+                refused(
+                    http::StatusCode::BAD_REQUEST,
+                    format!("{field}: {text:?} is not a date (YYYY-MM-DD)"),
+                )
+            }),
+    };
+    let since = day("since", &since, 0)?;
+    let until = day("until", &until, 1)?;
     let portal = crate::context::portal()?;
     let filter = AuditFilter {
         who: Some(who).filter(|w| !w.trim().is_empty()),
         what: Some(what).filter(|w| !w.trim().is_empty()),
+        since,
+        until,
         before,
-        ..AuditFilter::default()
     };
     let (entries, older) = portal
         .identity()
@@ -79,11 +97,21 @@ pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
     let who = Memo::new(move |_| query.with(|q| q.get("who").unwrap_or_default()));
     let what = Memo::new(move |_| query.with(|q| q.get("what").unwrap_or_default()));
+    let since = Memo::new(move |_| query.with(|q| q.get("since").unwrap_or_default()));
+    let until = Memo::new(move |_| query.with(|q| q.get("until").unwrap_or_default()));
     let before =
         Memo::new(move |_| query.with(|q| q.get("before").and_then(|b| b.parse::<i64>().ok())));
     let page = Resource::new(
-        move || (who.get(), what.get(), before.get()),
-        |(who, what, before)| audit_entries(who, what, before),
+        move || {
+            (
+                who.get(),
+                what.get(),
+                since.get(),
+                until.get(),
+                before.get(),
+            )
+        },
+        |(who, what, since, until, before)| audit_entries(who, what, since, until, before),
     );
     view! {
         <Title text="Audit log" />
@@ -99,13 +127,29 @@ pub fn AuditPage() -> impl IntoView {
                 "What"
                 <input name="what" prop:value=move || what.get() placeholder="sign-in, token, catalog" />
             </label>
+            <label>
+                "From"
+                <input name="since" type="date" prop:value=move || since.get() />
+            </label>
+            <label>
+                "To"
+                <input name="until" type="date" prop:value=move || until.get() />
+            </label>
             <button type="submit" class="button">"Filter"</button>
             <a href="/admin/audit" class="button">"Clear"</a>
         </form>
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading the audit log…"</p> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorList errors /> }>
                 {move || Suspend::new(async move {
-                    page.await.map(|page| view! { <AuditTable page who=who.get_untracked() what=what.get_untracked() /> })
+                    page.await.map(|page| {
+                        let filters = [
+                            ("who", who.get_untracked()),
+                            ("what", what.get_untracked()),
+                            ("since", since.get_untracked()),
+                            ("until", until.get_untracked()),
+                        ];
+                        view! { <AuditTable page filters /> }
+                    })
                 })}
             </ErrorBoundary>
         </Transition>
@@ -113,16 +157,18 @@ pub fn AuditPage() -> impl IntoView {
 }
 
 #[component]
-fn AuditTable(page: AuditPage, who: String, what: String) -> impl IntoView {
+fn AuditTable(page: AuditPage, filters: [(&'static str, String); 4]) -> impl IntoView {
     if page.rows.is_empty() {
         return view! { <p class="empty">"Nothing recorded matches."</p> }.into_any();
     }
     let older = page.older.map(|before| {
-        let query: String = form_urlencoded::Serializer::new(String::new())
-            .append_pair("who", &who)
-            .append_pair("what", &what)
-            .append_pair("before", &before.to_string())
-            .finish();
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in &filters {
+            if !value.is_empty() {
+                query.append_pair(name, value);
+            }
+        }
+        let query = query.append_pair("before", &before.to_string()).finish();
         format!("/admin/audit?{query}")
     });
     view! {

@@ -105,6 +105,11 @@ impl AccessTable {
         self.needs.get(&(method, path.to_owned())).copied()
     }
 
+    /// Whether any method of `path` is declared.
+    fn declares_path(&self, path: &str) -> bool {
+        self.needs.keys().any(|(_, declared)| declared == path)
+    }
+
     /// Every declaration, for the tests that enumerate them.
     pub fn entries(&self) -> impl Iterator<Item = (&Method, &str, Need)> {
         self.needs.iter().map(|((m, p), n)| (m, p.as_str(), *n))
@@ -218,6 +223,10 @@ pub async fn authorize(
     };
     let method = request.method().clone();
     let Some(need) = table.need(&method, matched.as_str()) else {
+        if table.declares_path(matched.as_str()) {
+            // Another method of a declared route: nothing serves this one.
+            return StatusCode::METHOD_NOT_ALLOWED.into_response();
+        }
         tracing::error!(
             %method,
             route = matched.as_str(),

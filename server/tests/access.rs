@@ -143,6 +143,14 @@ async fn each_role_reaches_what_it_may_and_nothing_more() {
             let location = response.headers()[LOCATION].to_str().unwrap();
             assert!(location.starts_with("/login?return_to=%2F"), "{location}");
         }
+        // A method no route serves is 405, whoever asks.
+        let put = server
+            .client
+            .put(server.url("/api/catalog/entities"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(put.status(), 405);
         for open in ["/healthz", "/readyz", "/login"] {
             let status = server
                 .anonymous

@@ -79,6 +79,11 @@ impl RecentCallers {
     }
 }
 
+/// How a browser session is known to [`RecentCallers`].
+pub fn session_key(id: &str) -> String {
+    format!("session:{id}")
+}
+
 fn token_key(secret: &str) -> String {
     use sha2::Digest;
     format!("token:{:x}", sha2::Sha256::digest(secret.as_bytes()))
@@ -134,7 +139,7 @@ pub async fn identify(
         )
         .into_response();
     }
-    let key = session_cookie(request.headers()).map(|id| format!("session:{id}"));
+    let key = session_cookie(request.headers()).map(|id| session_key(&id));
     let caller = match signed_in(&session, &state).await {
         Ok(Some(principal)) => {
             let principal = Arc::new(principal);
@@ -143,7 +148,13 @@ pub async fn identify(
             }
             Caller::known(principal)
         }
-        Ok(None) => Caller::default(),
+        Ok(None) => {
+            // Signed out or expired: never honour it during an outage either.
+            if let Some(key) = &key {
+                state.auth.recent.forget(key);
+            }
+            Caller::default()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "reading the session");
             match key.and_then(|key| state.auth.recent.recall(&key)) {

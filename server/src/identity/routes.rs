@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tower_sessions::Session;
 
+use super::caller::session_key;
 use super::oidc::{LoginFailure, PendingLogin};
 use super::pages::{render, ErrorPage, LoginPage};
 use super::session::{SignedIn, PENDING_LOGIN, SIGNED_IN};
@@ -202,6 +203,9 @@ async fn start_session(
 /// Ends the session here, then at the provider when it has an end-session endpoint.
 async fn logout(State(state): State<AppState>, session: Session) -> Response {
     let signed_in: Option<SignedIn> = session.get(SIGNED_IN).await.unwrap_or(None);
+    if let Some(id) = session.id() {
+        state.auth.recent.forget(&session_key(&id.to_string()));
+    }
     if let Err(e) = session.flush().await {
         tracing::warn!(error = %e, "ending a session");
     }

@@ -41,6 +41,17 @@ impl ApiToken {
     pub fn live_at(&self, now: i64) -> bool {
         self.revoked_at.is_none() && self.expires_at.is_none_or(|at| at > now)
     }
+
+    /// `live`, `revoked` or `expired` at `now`, as lists show it.
+    pub fn state_at(&self, now: i64) -> &'static str {
+        if self.revoked_at.is_some() {
+            "revoked"
+        } else if self.live_at(now) {
+            "live"
+        } else {
+            "expired"
+        }
+    }
 }
 
 /// What a new token is for.
@@ -81,8 +92,8 @@ fn from_row(row: &AnyRow) -> Result<ApiToken, sqlx::Error> {
     })
 }
 
-/// The stored form of a secret.
-fn hash(secret: &str) -> String {
+/// The stored form of a secret (hex SHA-256): also a safe key for it in memory.
+pub fn hash(secret: &str) -> String {
     format!("{:x}", Sha256::digest(secret.as_bytes()))
 }
 

@@ -151,6 +151,19 @@ pub fn now_millis() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
+/// A stored timestamp for people: `2026-11-21 18:03 UTC`.
+pub fn display_millis(millis: i64) -> String {
+    let at = from_millis(millis);
+    format!(
+        "{}-{:02}-{:02} {:02}:{:02} UTC",
+        at.year(),
+        at.month() as u8,
+        at.day(),
+        at.hour(),
+        at.minute()
+    )
+}
+
 /// The start of a UTC day written `YYYY-MM-DD` (as an HTML date input sends it), in
 /// Unix milliseconds; `None` for anything else.
 pub fn millis_at_date(date: &str) -> Option<i64> {
@@ -172,6 +185,14 @@ pub fn from_millis(millis: i64) -> OffsetDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_times_are_shown_in_utc_to_the_minute() {
+        assert_eq!(
+            display_millis(1_795_219_200_000 + 61_000),
+            "2026-11-21 00:01 UTC"
+        );
+    }
 
     #[test]
     fn dates_are_read_as_the_start_of_their_utc_day() {

@@ -20,13 +20,6 @@ pub fn routes() -> Routes {
         .get("/api/admin/audit", Need::ADMIN, audit_log)
 }
 
-fn actor(caller: &Caller) -> String {
-    caller
-        .principal()
-        .map(|p| p.actor())
-        .unwrap_or_else(|| "anonymous".into())
-}
-
 /// `GET /api/admin/tokens` → `{items: [{id, name, role, created_by, created_at,
 /// expires_at, last_used_at, revoked_at}]}`; never a secret.
 async fn list_tokens(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
@@ -60,7 +53,7 @@ async fn create_token(
     let (token, secret) = state
         .portal
         .identity()
-        .create_token(&new, &actor(&caller))
+        .create_token(&new, &caller.actor())
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -77,7 +70,7 @@ async fn revoke_token(
     let token = state
         .portal
         .identity()
-        .revoke_token(&id, &actor(&caller))
+        .revoke_token(&id, &caller.actor())
         .await?;
     Ok(Json(json!(token)))
 }

@@ -31,6 +31,12 @@ impl Caller {
         self.principal.as_deref()
     }
 
+    /// How the audit log names the caller (`anonymous` when nobody is signed in).
+    pub fn actor(&self) -> String {
+        self.principal()
+            .map_or_else(|| "anonymous".to_owned(), Principal::actor)
+    }
+
     fn known(principal: Arc<Principal>) -> Self {
         Self {
             principal: Some(principal),
@@ -85,8 +91,7 @@ pub fn session_key(id: &str) -> String {
 }
 
 fn token_key(secret: &str) -> String {
-    use sha2::Digest;
-    format!("token:{:x}", sha2::Sha256::digest(secret.as_bytes()))
+    format!("token:{}", portico_core::identity::tokens::hash(secret))
 }
 
 /// Resolves the caller: a bearer token (which exempts the request from the origin

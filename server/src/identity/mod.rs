@@ -51,13 +51,10 @@ pub async fn audit_change(
     target: String,
     detail: serde_json::Value,
 ) {
-    let actor = caller
-        .principal()
-        .map_or_else(|| "anonymous".to_owned(), |p| p.actor());
     routes::audit(
         state,
         NewAudit {
-            actor,
+            actor: caller.actor(),
             action,
             target,
             outcome: Outcome::Ok,

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use portico_core::identity::{ApiToken, IdentityError, NewToken, Role};
+use portico_core::storage::sql::display_millis;
 use portico_core::Portal;
 
 use crate::cli::TokenCommand;
@@ -56,7 +57,7 @@ pub async fn run(config: &Config, command: TokenCommand) -> Result<ExitCode, Sta
                     token.id,
                     token.name,
                     token.role,
-                    token.last_used_at.map_or("never".into(), date),
+                    token.last_used_at.map_or("never".into(), display_millis),
                     state(&token)
                 );
             }
@@ -81,26 +82,20 @@ pub async fn run(config: &Config, command: TokenCommand) -> Result<ExitCode, Sta
     }
 }
 
-fn date(millis: i64) -> String {
-    let at = portico_core::storage::sql::from_millis(millis);
-    at.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| millis.to_string())
-}
-
 fn expiry(token: &ApiToken) -> String {
     match token.expires_at {
-        Some(at) => format!("expires {}", date(at)),
+        Some(at) => format!("expires {}", display_millis(at)),
         None => "never expires".into(),
     }
 }
 
 fn state(token: &ApiToken) -> String {
-    let now = portico_core::storage::sql::now_millis();
-    if let Some(at) = token.revoked_at {
-        format!("revoked {}", date(at))
-    } else if !token.live_at(now) {
-        "expired".into()
-    } else {
-        expiry(token)
+    match (
+        token.state_at(portico_core::storage::sql::now_millis()),
+        token.revoked_at,
+    ) {
+        ("revoked", Some(at)) => format!("revoked {}", display_millis(at)),
+        ("live", _) => expiry(token),
+        (other, _) => other.to_owned(),
     }
 }

@@ -42,7 +42,9 @@ pub async fn audit_entries(
     use portico_core::identity::AuditFilter;
     use portico_core::storage::sql::millis_at_date;
 
-    use super::server::{admin, identity_error, refused, when};
+    use portico_core::storage::sql::display_millis as when;
+
+    use super::server::{admin, identity_error, refused};
     admin()?;
     // Days, inclusive at both ends: `until` counts up to the end of its day.
     let day = |field: &str, text: &str, days_after: i64| match text.trim() {

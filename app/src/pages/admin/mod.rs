@@ -44,17 +44,4 @@ mod server {
             other => AppError::internal("identity", &other),
         }
     }
-
-    /// `2026-11-21 18:03 UTC`.
-    pub fn when(millis: i64) -> String {
-        let at = portico_core::storage::sql::from_millis(millis);
-        format!(
-            "{}-{:02}-{:02} {:02}:{:02} UTC",
-            at.year(),
-            at.month() as u8,
-            at.day(),
-            at.hour(),
-            at.minute()
-        )
-    }
 }

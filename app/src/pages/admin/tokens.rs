@@ -29,7 +29,9 @@ pub struct CreatedToken {
 
 #[server]
 pub async fn list_tokens() -> Result<Vec<TokenRow>, AppError> {
-    use super::server::{admin, identity_error, when};
+    use portico_core::storage::sql::display_millis as when;
+
+    use super::server::{admin, identity_error};
     admin()?;
     let portal = crate::context::portal()?;
     let now = portico_core::storage::sql::now_millis();
@@ -37,14 +39,7 @@ pub async fn list_tokens() -> Result<Vec<TokenRow>, AppError> {
     Ok(tokens
         .into_iter()
         .map(|t| TokenRow {
-            state: if t.revoked_at.is_some() {
-                "revoked"
-            } else if t.live_at(now) {
-                "live"
-            } else {
-                "expired"
-            }
-            .to_owned(),
+            state: t.state_at(now).to_owned(),
             created: when(t.created_at),
             expires: t.expires_at.map_or_else(|| "never".to_owned(), when),
             last_used: t.last_used_at.map_or_else(|| "never".to_owned(), when),

@@ -62,6 +62,8 @@ bench: build
 	python3 tools/bench.py --bin target/release/portico --site $(SITE)
 	python3 tools/catalog-bench.py --bin target/release/portico --count 10000 --backend sqlite
 		PORTICO_PG_DURABLE=1 tools/with-test-postgres.sh python3 tools/catalog-bench.py --bin target/release/portico --count 10000 --backend postgres --requests 200
+	cargo build --release -p portico-channel-load
+	python3 tools/channel-bench.py --bin target/release/portico --load target/release/channel-load --sockets 200 --events 20
 
 ## Tools: each installed only when missing.
 tools: $(WASM_BINDGEN) tools/node_modules/.installed wasm-target

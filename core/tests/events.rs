@@ -2,7 +2,7 @@
 
 use portico_core::backend_tests;
 use portico_core::demo::{self, SeedOutcome};
-use portico_core::events::{EventError, NewEvent};
+use portico_core::events::{EventError, Events, NewEvent, Replay};
 use portico_core::testing::TestDb;
 use portico_core::Portal;
 use serde_json::json;
@@ -13,6 +13,9 @@ backend_tests!(
     an_event_in_a_rolled_back_transaction_never_existed,
     invalid_events_are_refused_and_nothing_is_written,
     subscribers_receive_committed_events,
+    the_feed_publishes_in_log_order_even_when_nobody_announced,
+    a_second_portal_on_the_database_receives_the_same_events,
+    replay_returns_what_a_topic_missed_or_asks_for_a_resync,
     concurrent_appends_commit_in_id_order,
     demo_data_is_seeded_once_and_never_into_a_used_database,
     migrations_are_reported_applied,
@@ -117,8 +120,26 @@ async fn invalid_events_are_refused_and_nothing_is_written(t: &TestDb) {
     assert_eq!(events.head().await.unwrap().count, 0);
 }
 
+/// Starts publishing the log on the bus, as the server does at start.
+async fn start_feed(events: &Events) {
+    let feed = events.feed();
+    feed.prepare().await.unwrap();
+    tokio::spawn(feed.run());
+}
+
+async fn receive(
+    rx: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<portico_core::events::Event>>,
+) -> portico_core::events::Event {
+    let received = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv())
+        .await
+        .expect("an event within 10 s")
+        .unwrap();
+    (*received).clone()
+}
+
 async fn subscribers_receive_committed_events(t: &TestDb) {
     let events = portal(t).events();
+    start_feed(&events).await;
     let mut rx = events.subscribe();
     let recorded = events
         .record(NewEvent::new(
@@ -128,8 +149,89 @@ async fn subscribers_receive_committed_events(t: &TestDb) {
         ))
         .await
         .unwrap();
-    let received = rx.recv().await.unwrap();
-    assert_eq!(*received, recorded);
+    assert_eq!(receive(&mut rx).await, recorded);
+}
+
+async fn the_feed_publishes_in_log_order_even_when_nobody_announced(t: &TestDb) {
+    let portal = portal(t);
+    let events = portal.events();
+    start_feed(&events).await;
+    let mut rx = events.subscribe();
+    // Appended and committed, but the writer never calls publish (as when a request is
+    // cancelled between its commit and its publish): the next announcement, or the
+    // feed's own polling, still delivers it, before what came after it.
+    let mut tx = portal.db().pool().begin().await.unwrap();
+    let silent = events
+        .append(&mut tx, &NewEvent::new("catalog", "a", json!({})))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let announced = events
+        .record(NewEvent::new("catalog", "b", json!({})))
+        .await
+        .unwrap();
+    assert_eq!(receive(&mut rx).await, silent);
+    assert_eq!(receive(&mut rx).await, announced);
+}
+
+async fn a_second_portal_on_the_database_receives_the_same_events(t: &TestDb) {
+    if t.db.backend() != portico_core::storage::Backend::Postgres {
+        return; // SQLite serves one process
+    }
+    // Another replica: its own pool, bus and feed on the same database.
+    let other = Portal::open(&t.url).unwrap();
+    let theirs = other.events();
+    start_feed(&theirs).await;
+    let mut their_rx = theirs.subscribe();
+    let ours = portal(t).events();
+    let recorded = ours
+        .record(NewEvent::new("health", "health.changed", json!({"n": 1})))
+        .await
+        .unwrap();
+    assert_eq!(receive(&mut their_rx).await, recorded);
+}
+
+async fn replay_returns_what_a_topic_missed_or_asks_for_a_resync(t: &TestDb) {
+    let events = portal(t).events();
+    let mut on_topic = Vec::new();
+    for i in 0..6 {
+        let topic = if i % 2 == 0 {
+            "entity:component:default/web"
+        } else {
+            "catalog"
+        };
+        let event = events
+            .record(NewEvent::new(topic, "entity.updated", json!({ "i": i })))
+            .await
+            .unwrap();
+        if i % 2 == 0 {
+            on_topic.push(event);
+        }
+    }
+    let topic = "entity:component:default/web";
+    assert_eq!(
+        events.replay(topic, on_topic[0].id, 10).await.unwrap(),
+        Replay::Missed(on_topic[1..].to_vec())
+    );
+    let head = events.head().await.unwrap().last_id.unwrap();
+    assert_eq!(
+        events.replay(topic, head, 10).await.unwrap(),
+        Replay::Missed(vec![])
+    );
+    // Exactly the window is fine; one more is too far behind.
+    assert_eq!(
+        events.replay(topic, 0, 3).await.unwrap(),
+        Replay::Missed(on_topic.clone())
+    );
+    assert_eq!(
+        events.replay(topic, 0, 2).await.unwrap(),
+        Replay::TooFarBehind
+    );
+    // A position the log never reached: another database, or one that was reset.
+    assert_eq!(
+        events.replay(topic, head + 100, 10).await.unwrap(),
+        Replay::TooFarBehind
+    );
 }
 
 async fn concurrent_appends_commit_in_id_order(t: &TestDb) {

@@ -42,6 +42,32 @@ pub struct Config {
     pub roles: RoleMapping,
     /// Sign-in: the portal's public URL, the identity provider, sessions.
     pub auth: AuthConfig,
+    /// The live channel: replay window and per-socket queue.
+    pub channels: ChannelConfig,
+}
+
+/// The live channel's limits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelConfig {
+    /// A client that missed more events than this on a topic is told to reload
+    /// (`{"resync": true}`) instead of being sent them.
+    pub replay_window: u32,
+    /// Frames that may wait for one socket; a socket that falls further behind is
+    /// closed (its client rejoins with `since` and catches up from the log).
+    pub queue: usize,
+    /// A socket that sends nothing for this long is closed (Phoenix clients send a
+    /// heartbeat every 30 s). The protocol's 60 s; shorter only in tests.
+    pub idle: std::time::Duration,
+}
+
+impl Default for ChannelConfig {
+    fn default() -> Self {
+        Self {
+            replay_window: 1000,
+            queue: 1024,
+            idle: std::time::Duration::from_secs(60),
+        }
+    }
 }
 
 /// How people and machines sign in.
@@ -155,6 +181,8 @@ struct FileConfig {
     session_idle: Option<String>,
     session_max: Option<String>,
     metrics_public: Option<bool>,
+    channel_replay_window: Option<u32>,
+    channel_queue: Option<u32>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -338,6 +366,25 @@ impl Config {
                 None => file.metrics_public.unwrap_or(false),
             },
         };
+        let channels = ChannelConfig {
+            replay_window: pick(
+                &env,
+                "PORTICO_CHANNEL_REPLAY_WINDOW",
+                file.channel_replay_window.map(|n| n.to_string()),
+                key("channel_replay_window"),
+                "1000",
+                |v| parse_count(v, 1_000_000),
+            )?,
+            queue: pick(
+                &env,
+                "PORTICO_CHANNEL_QUEUE",
+                file.channel_queue.map(|n| n.to_string()),
+                key("channel_queue"),
+                "1024",
+                |v| parse_count(v, 1_000_000),
+            )? as usize,
+            ..ChannelConfig::default()
+        };
         Ok(Self {
             addr,
             database_url,
@@ -348,6 +395,7 @@ impl Config {
             catalog_url_hosts,
             roles,
             auth,
+            channels,
         })
     }
 }
@@ -369,6 +417,16 @@ fn parse_duration(value: &str) -> Result<time::Duration, &'static str> {
         "d" => Ok(time::Duration::days(number)),
         _ => Err(EXPECTED),
     }
+}
+
+/// A whole number from 1 to `max`.
+fn parse_count(value: &str, max: u32) -> Result<u32, &'static str> {
+    value
+        .trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or("not a whole number from 1 to 1000000")
 }
 
 /// A variable's value split on `separator`, empty parts dropped.

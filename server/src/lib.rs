@@ -3,6 +3,7 @@
 //! - [`cli`]: the command line (`serve`, `migrate`, `import`).
 //! - [`access`]: what each route needs, and the one check that enforces it.
 //! - [`catalog`]: the catalog's commands and routes.
+//! - [`events`]: the live channel (Phoenix Channels v2 over a websocket).
 //! - [`identity`]: sign-in (OIDC, demo), sessions, tokens and the audit log over HTTP.
 //! - [`config`]: one typed [`Config`](config::Config) from `portico.toml`, `PORTICO_*`
 //!   variables and flags.
@@ -19,6 +20,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod identity;
 pub mod openapi;
 pub mod operations;

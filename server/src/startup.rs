@@ -15,16 +15,17 @@ use portico_core::storage::{Database, StorageError};
 use portico_core::Portal;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::{info, warn, Level};
 
 use crate::access::{self, AccessTable, Need, Routes};
 use crate::config::Config;
 use crate::error::{self, ApiError};
+use crate::events::hub::Hub;
 use crate::identity::{self, AuthState};
 use crate::operations::metrics::{self, Metrics};
 use crate::state::AppState;
-use crate::{catalog, openapi, operations, ui};
+use crate::{catalog, events, openapi, operations, ui};
 
 /// The name wasm-bindgen's output is given (`pkg/portico.js`, `pkg/portico.wasm`);
 /// `.cargo/config.toml` bakes the same name into the app as `LEPTOS_OUTPUT_NAME`.
@@ -84,6 +85,7 @@ pub struct Server {
     router: Router,
     access: Arc<AccessTable>,
     portal: Portal,
+    hub: Arc<Hub>,
     demo: bool,
 }
 
@@ -116,11 +118,20 @@ impl Server {
         } else if auth.provider.is_none() {
             warn!("no identity provider is configured and the address is not loopback: only API tokens can sign in");
         }
+        let metrics = Arc::new(Metrics::new());
+        let hub = Arc::new(Hub::new(
+            portal.events(),
+            portal.identity(),
+            config.auth.session_max,
+            config.channels,
+            metrics.channels.clone(),
+        ));
         let state = AppState {
             portal: portal.clone(),
             leptos: leptos_options(config),
-            metrics: Arc::new(Metrics::new()),
+            metrics,
             auth: Arc::new(auth),
+            hub: Arc::clone(&hub),
         };
         let (router, access) = router(state, config)?;
         Ok(Self {
@@ -128,6 +139,7 @@ impl Server {
             router,
             access,
             portal,
+            hub,
             demo: config.demo,
         })
     }
@@ -154,13 +166,21 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         let addr = self.local_addr();
-        let preparation = tokio::spawn(prepare_database(self.portal.clone(), self.demo));
+        let preparation = tokio::spawn(prepare_database(
+            self.portal.clone(),
+            Arc::clone(&self.hub),
+            self.demo,
+        ));
         info!("listening on http://{addr}");
 
         let (stopping, mut stopped) = watch::channel(false);
+        let hub = Arc::clone(&self.hub);
         let graceful = async move {
             shutdown.await;
             info!("shutting down: finishing in-flight requests");
+            // Websockets are not requests the server waits for: tell their clients
+            // to reconnect.
+            hub.close_all();
             let _ = stopping.send(true);
         };
         let deadline = async move {
@@ -204,6 +224,8 @@ fn router(state: AppState, config: &Config) -> Result<(Router, Arc<AccessTable>)
         // Signing in, and administration.
         .merge(identity::routes::routes())
         .merge(identity::admin::routes())
+        // The live channel (websocket).
+        .merge(events::routes())
         .any("/api/{*path}", Need::VIEWER, api_not_found)
         .into_parts();
     // Browsers: pages, server functions, static files, the 404 page.
@@ -228,7 +250,7 @@ fn router(state: AppState, config: &Config) -> Result<(Router, Arc<AccessTable>)
         ))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(request_span)
                 .on_response(DefaultOnResponse::new().level(Level::INFO))
                 // A 5xx is already in the response line, and its cause is logged where it
                 // happened; at ERROR, every probe of a not-ready instance would page someone.
@@ -236,6 +258,17 @@ fn router(state: AppState, config: &Config) -> Result<(Router, Arc<AccessTable>)
         )
         .with_state(state);
     Ok((router, table))
+}
+
+/// The span of a request: method and path, never the query string, which may carry
+/// a websocket's `?token=`.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = request.uri().path(),
+        version = ?request.version(),
+    )
 }
 
 async fn api_not_found(request: axum::extract::Request) -> ApiError {
@@ -271,7 +304,7 @@ fn check_site_root(site_root: &Path) {
 
 /// Migrates the database, then seeds the demo data if asked, retrying with backoff for
 /// as long as the database is unreachable. Until this is done `/readyz` says why not.
-async fn prepare_database(portal: Portal, seed_demo: bool) {
+async fn prepare_database(portal: Portal, hub: Arc<Hub>, seed_demo: bool) {
     let mut delay = Duration::from_millis(250);
     loop {
         match prepare_once(&portal, seed_demo).await {
@@ -289,7 +322,14 @@ async fn prepare_database(portal: Portal, seed_demo: bool) {
     }
     // Background workers need the migrated database.
     let identity = portal.identity();
+    let events = portal.events();
+    let credentials = Arc::clone(&hub);
     tokio::join!(
+        supervise("event feed", move || events.feed().run()),
+        supervise("live channel", move || Arc::clone(&hub).run()),
+        supervise("live channel credentials", move || {
+            Arc::clone(&credentials).watch_credentials()
+        }),
         supervise("catalog watcher", move || {
             CatalogWatcher::new(portal.catalog()).run()
         }),

@@ -4,6 +4,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use portico_core::Portal;
 
+use crate::events::hub::Hub;
 use crate::identity::AuthState;
 use crate::operations::metrics::Metrics;
 
@@ -18,6 +19,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Sign-in: the public origin, the identity provider, the demo sign-in.
     pub auth: Arc<AuthState>,
+    /// The live channel: subscriptions and the fan-out of events to sockets.
+    pub hub: Arc<Hub>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

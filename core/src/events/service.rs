@@ -3,7 +3,7 @@ use std::sync::Arc;
 use sqlx::AnyConnection;
 use tokio::sync::broadcast;
 
-use super::{store, Event, EventBus, EventError, NewEvent, MAX_READ};
+use super::{store, Event, EventBus, EventError, EventFeed, NewEvent, MAX_READ};
 use crate::storage::Database;
 
 /// The event log and the bus, as one service.
@@ -11,6 +11,15 @@ use crate::storage::Database;
 pub struct Events {
     db: Database,
     bus: EventBus,
+}
+
+/// What a client catching up on a topic gets.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Replay {
+    /// The events it missed, oldest first (none when it is up to date).
+    Missed(Vec<Event>),
+    /// Too much to replay: it should reload the data instead.
+    TooFarBehind,
 }
 
 /// Where the log stands: the newest id (none while empty) and the number of events.
@@ -60,14 +69,46 @@ impl Events {
         Ok(recorded)
     }
 
-    /// Publishes committed events to live subscribers.
-    pub fn publish(&self, event: Event) {
-        self.bus.publish(event);
+    /// Announces committed events to live subscribers. The event itself is read back
+    /// from the log by the [`EventFeed`], which keeps the log's order.
+    pub fn publish(&self, _committed: Event) {
+        self.bus.wake();
     }
 
-    /// Follows events as they are published from now on.
+    /// Follows events as they are published from now on (once [`Events::feed`] runs).
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
         self.bus.subscribe()
+    }
+
+    /// The worker that publishes the log on the bus: run one per process.
+    pub fn feed(&self) -> EventFeed {
+        EventFeed::new(self.db.clone(), self.bus.clone())
+    }
+
+    /// What a client that saw events of `topic` up to id `since` missed, oldest first:
+    /// the events, or [`Replay::TooFarBehind`] when more than `window` of them, or when
+    /// `since` is not a position this log has reached (the client follows another
+    /// database, or one that was reset).
+    pub async fn replay(&self, topic: &str, since: i64, window: u32) -> Result<Replay, EventError> {
+        let (head, _) = store::head(self.db.pool()).await?;
+        if since < 0 || since > head.unwrap_or(0) {
+            return Ok(Replay::TooFarBehind);
+        }
+        let mut missed = Vec::new();
+        let mut after = since;
+        loop {
+            let want = (window as usize + 1 - missed.len()).min(MAX_READ as usize) as u32;
+            let page = store::select_since(self.db.pool(), after, Some(topic), want).await?;
+            let last_page = page.len() < want as usize;
+            after = page.last().map_or(after, |e| e.id);
+            missed.extend(page);
+            if missed.len() > window as usize {
+                return Ok(Replay::TooFarBehind);
+            }
+            if last_page {
+                return Ok(Replay::Missed(missed));
+            }
+        }
     }
 
     /// Events after id `after` (0 for the beginning), oldest first, optionally only those

@@ -2,6 +2,7 @@
 
 use sqlx::{AnyConnection, AnyPool, Row};
 
+use super::feed::CHANNEL;
 use super::{Event, EventError, NewEvent};
 use crate::storage::sql::{from_millis, now_millis, Placeholders};
 use crate::storage::Backend;
@@ -15,12 +16,19 @@ const APPEND_LOCK_KEY: i64 = 0x0070_6f72_7469_636f; // "portico" in ASCII
 /// id 11 may commit before id 10, and a client that replays "after 11" would never see
 /// 10. Holding a transaction-scoped lock until commit makes ids visible in order. SQLite
 /// has a single writer, so its ids are ordered already.
+///
+/// The same statement queues a notification on [`CHANNEL`], delivered to every
+/// listening process when the transaction commits (and never if it rolls back);
+/// PostgreSQL folds a transaction's identical notifications into one.
 async fn lock_for_append(conn: &mut AnyConnection, backend: Backend) -> Result<(), EventError> {
     if backend == Backend::Postgres {
-        sqlx::query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1)) AS ordered_append")
-            .bind(APPEND_LOCK_KEY)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "SELECT 1 FROM (SELECT pg_advisory_xact_lock($1), pg_notify($2, '')) AS ordered_append",
+        )
+        .bind(APPEND_LOCK_KEY)
+        .bind(CHANNEL)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -39,6 +40,8 @@ impl Backend {
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    /// Kept for connections outside the pool (PostgreSQL's LISTEN needs its own).
+    url: Arc<str>,
 }
 
 impl Database {
@@ -55,7 +58,11 @@ impl Database {
         };
         let options = AnyConnectOptions::from_str(&url).map_err(StorageError::InvalidUrl)?;
         let pool = pool_options(backend).connect_lazy_with(options);
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            url: url.into(),
+        })
     }
 
     /// Connects and applies the migrations: for tools and tests that need a ready database.
@@ -63,6 +70,20 @@ impl Database {
         let db = Self::connect_lazy(url)?;
         db.migrate().await?;
         Ok(db)
+    }
+
+    /// A PostgreSQL connection of its own, listening on `channel` (`None` on SQLite,
+    /// where every writer is in this process).
+    pub async fn listen(
+        &self,
+        channel: &str,
+    ) -> Result<Option<sqlx::postgres::PgListener>, StorageError> {
+        if self.backend != Backend::Postgres {
+            return Ok(None);
+        }
+        let mut listener = sqlx::postgres::PgListener::connect(&self.url).await?;
+        listener.listen(channel).await?;
+        Ok(Some(listener))
     }
 
     pub fn pool(&self) -> &AnyPool {

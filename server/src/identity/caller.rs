@@ -31,6 +31,11 @@ impl Caller {
         self.principal.as_deref()
     }
 
+    /// The principal, shared (for what outlives the request, like a websocket).
+    pub fn shared_principal(&self) -> Option<Arc<Principal>> {
+        self.principal.clone()
+    }
+
     /// How the audit log names the caller (`anonymous` when nobody is signed in).
     pub fn actor(&self) -> String {
         self.principal()
@@ -103,7 +108,7 @@ pub async fn identify(
     mut request: Request,
     next: Next,
 ) -> Response {
-    if let Some(secret) = bearer(request.headers()) {
+    if let Some(secret) = bearer(request.headers()).or_else(|| socket_token(&request)) {
         let key = token_key(&secret);
         let caller = match state.portal.identity().authenticate_token(&secret).await {
             Ok(Ok(principal)) => {
@@ -205,6 +210,26 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
+/// A websocket upgrade's `?token=`: browsers cannot set headers on a websocket, so
+/// Phoenix clients send credentials as query parameters.
+fn socket_token(request: &Request) -> Option<String> {
+    if !is_upgrade(request) {
+        return None;
+    }
+    form_urlencoded::parse(request.uri().query()?.as_bytes())
+        .find(|(name, _)| name == "token")
+        .map(|(_, value)| value.into_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn is_upgrade(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"))
+}
+
 fn token_refused(reason: &str) -> Response {
     let mut response = ApiError::Unauthenticated(reason.to_owned()).into_response();
     *response.status_mut() = StatusCode::UNAUTHORIZED;
@@ -219,12 +244,7 @@ fn token_refused(reason: &str) -> Response {
 fn needs_origin_check(request: &Request) -> bool {
     let method = request.method();
     let changes = !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-    let upgrade = request
-        .headers()
-        .get(header::UPGRADE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-    changes || upgrade
+    changes || is_upgrade(request)
 }
 
 /// Whether the request comes from the portal's own origin: its `Origin` (or, without
@@ -250,7 +270,7 @@ fn has_session_cookie(headers: &HeaderMap) -> bool {
 }
 
 /// The session id the browser sent, if any.
-fn session_cookie(headers: &HeaderMap) -> Option<String> {
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -117,3 +117,22 @@ impl SessionStore for DatabaseStore {
             .map_err(backend)
     }
 }
+
+/// Whether session `id` is still signed in: it exists, has not expired, holds a
+/// sign-in, and is within the absolute expiry. Open websockets ask this again while
+/// they stay open.
+pub async fn still_signed_in(
+    identity: &Identity,
+    id: &str,
+    session_max: time::Duration,
+) -> Result<bool, portico_core::identity::IdentityError> {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let Some(data) = identity.load_session(id, now).await? else {
+        return Ok(false);
+    };
+    let signed_in = serde_json::from_str::<Record>(&data)
+        .ok()
+        .and_then(|record| record.data.get(SIGNED_IN).cloned())
+        .and_then(|value| serde_json::from_value::<SignedIn>(value).ok());
+    Ok(signed_in.is_some_and(|s| now - s.at < session_max.whole_seconds()))
+}

@@ -35,6 +35,8 @@ struct PoolLabels {
 
 pub struct Metrics {
     registry: Registry,
+    /// The live channel's figures, updated by the hub.
+    pub channels: ChannelMetrics,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RequestLabels, Histogram>,
     pool_connections: Family<PoolLabels, Gauge>,
@@ -71,8 +73,10 @@ impl Metrics {
             "1 when the last readiness check passed, else 0",
             ready.clone(),
         );
+        let channels = ChannelMetrics::register(&mut registry);
         Self {
             registry,
+            channels,
             requests,
             latency,
             pool_connections,
@@ -104,6 +108,63 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: &'static str,
+}
+
+/// Live channel figures (cheap to clone: the counters are shared).
+#[derive(Clone, Debug, Default)]
+pub struct ChannelMetrics {
+    /// Open sockets.
+    pub sockets: Gauge,
+    /// Topic joins by outcome (`ok`, `refused`, `error`).
+    pub joins: Family<OutcomeLabels, Counter>,
+    /// Events the hub received from the log.
+    pub events_in: Counter,
+    /// Event frames queued to sockets (one per subscriber per event, replays included).
+    pub events_out: Counter,
+    /// Sockets closed by the server, by reason (`slow`, `revoked`, `idle`, `protocol`).
+    pub closed: Family<ReasonLabels, Counter>,
+}
+
+impl ChannelMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let metrics = Self::default();
+        registry.register(
+            "channel_sockets",
+            "Open live-channel sockets",
+            metrics.sockets.clone(),
+        );
+        registry.register(
+            "channel_joins",
+            "Topic joins, by outcome",
+            metrics.joins.clone(),
+        );
+        registry.register(
+            "channel_events_in",
+            "Events the live channel received from the event log",
+            metrics.events_in.clone(),
+        );
+        registry.register(
+            "channel_events_out",
+            "Event frames queued to sockets",
+            metrics.events_out.clone(),
+        );
+        registry.register(
+            "channel_closed",
+            "Sockets the server closed, by reason (slow = send queue full)",
+            metrics.closed.clone(),
+        );
+        metrics
     }
 }
 

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test file uses its own part of the harness
 
+pub mod channel;
 pub mod proxy;
 
 use std::net::SocketAddr;
@@ -26,6 +27,8 @@ pub struct TestServer {
     pub client: reqwest::Client,
     /// A client with no credentials at all.
     pub anonymous: reqwest::Client,
+    /// The server's portal (to record events or read state directly).
+    pub portal: Portal,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), StartupError>>,
     _site: tempfile::TempDir,
@@ -64,6 +67,7 @@ impl TestServer {
                 metrics_public: false,
             },
             roles: Default::default(),
+            channels: Default::default(),
         };
         configure(&mut config);
         let server = Server::bind(&config)
@@ -79,6 +83,7 @@ impl TestServer {
             Some(secret) => client_with_token(&secret),
             None => reqwest::Client::new(),
         };
+        let portal = server.portal().clone();
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server.run(async {
             let _ = stopped.await;
@@ -91,6 +96,7 @@ impl TestServer {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
+            portal,
             stop: Some(stop),
             task,
             _site: site,
@@ -99,6 +105,13 @@ impl TestServer {
 
     /// A new token with `role`, and a client that sends it.
     pub async fn token(&self, role: Role) -> (String, reqwest::Client) {
+        let (secret, _) = self.token_with_id(role).await;
+        let client = client_with_token(&secret);
+        (secret, client)
+    }
+
+    /// A new token with `role`: its secret and its id.
+    pub async fn token_with_id(&self, role: Role) -> (String, String) {
         let response: serde_json::Value = self
             .client
             .post(self.url("/api/admin/tokens"))
@@ -113,8 +126,8 @@ impl TestServer {
             .await
             .unwrap();
         let secret = response["secret"].as_str().expect("a secret").to_owned();
-        let client = client_with_token(&secret);
-        (secret, client)
+        let id = response["token"]["id"].as_str().expect("an id").to_owned();
+        (secret, id)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,0 +1,466 @@
+//! The hub: which socket follows which topic, and the fan-out of published events.
+//!
+//! Subscribers are indexed by topic, so an event costs a look-up and one queue push per
+//! subscriber of its topic, never a scan of every socket. Each event is serialised once
+//! and the same bytes are queued to every subscriber. Each socket has a bounded queue:
+//! a socket that cannot keep up is closed (its client rejoins with `since` and catches
+//! up from the log), so one slow client never holds back the others or the hub.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use portico_core::events::{Event, EventError, Events, MAX_READ};
+use portico_core::identity::{Identity, Principal};
+use serde_json::Value;
+use tokio::sync::{broadcast, mpsc, watch, Notify};
+use tracing::{info, warn};
+
+use super::frame;
+use super::presence::{Presence, Visitor};
+use crate::config::ChannelConfig;
+use crate::identity::session;
+use crate::operations::metrics::{ChannelMetrics, OutcomeLabels, ReasonLabels};
+
+pub type SocketId = u64;
+
+/// How often every open socket's credentials are checked again (and at once after a
+/// token is revoked or someone signs out in this process).
+const RECHECK: Duration = Duration::from_secs(10);
+
+/// What a socket was opened with, checked again while it stays open.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Credential {
+    /// An API token's secret (`?token=`).
+    Token(String),
+    /// A browser session's id.
+    Session(String),
+}
+
+/// Why the server closes a socket: the close frame's code and reason.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    /// No frame (not even a heartbeat) for the idle limit.
+    Idle,
+    /// The session ended or the token was revoked or expired.
+    Revoked,
+    /// The socket's send queue filled up.
+    TooSlow,
+    /// A frame that is not Phoenix v2 JSON.
+    Protocol,
+    /// The server is stopping: clients reconnect (to another replica, or to this one
+    /// once it is back) and replay what they missed.
+    Restart,
+}
+
+impl CloseReason {
+    pub fn code(self) -> u16 {
+        match self {
+            Self::Idle => 4000,
+            Self::Revoked => 4001,
+            Self::TooSlow => 4002,
+            Self::Protocol => 1007,
+            Self::Restart => 1012,
+        }
+    }
+
+    pub fn text(self) -> &'static str {
+        match self {
+            Self::Idle => "idle: no heartbeat in time (clients send one every 30 s)",
+            Self::Revoked => "signed out: the session ended or the token was revoked",
+            Self::TooSlow => "too slow: the send queue is full; rejoin with since to catch up",
+            Self::Protocol => "malformed frame: expected [join_ref, ref, topic, event, payload]",
+            Self::Restart => "the server is restarting; reconnect and rejoin with since",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Revoked => "revoked",
+            Self::TooSlow => "slow",
+            Self::Protocol => "protocol",
+            Self::Restart => "restart",
+        }
+    }
+}
+
+/// An event ready to send: serialised once, shared by every subscriber.
+#[derive(Debug)]
+pub struct Published {
+    pub id: i64,
+    pub topic: String,
+    pub frame: Utf8Bytes,
+}
+
+/// What waits in a socket's queue.
+#[derive(Debug)]
+pub enum Outbound {
+    /// An event of the log (deduplicated by id against a replay).
+    Event(Arc<Published>),
+    /// Any other frame (presence diffs).
+    Frame(Utf8Bytes),
+}
+
+/// The hub's side of one socket.
+pub struct SocketHandle {
+    pub id: SocketId,
+    pub principal: Arc<Principal>,
+    credential: Credential,
+    sender: mpsc::Sender<Outbound>,
+    closing: Notify,
+    reason: OnceLock<CloseReason>,
+}
+
+impl SocketHandle {
+    /// Asks the socket to close with `reason` (the first reason given wins).
+    pub fn close(&self, reason: CloseReason) {
+        if self.reason.set(reason).is_ok() {
+            self.closing.notify_one();
+        }
+    }
+
+    /// Completes when the socket is asked to close, with the reason.
+    pub async fn closed(&self) -> CloseReason {
+        loop {
+            if let Some(reason) = self.reason.get() {
+                return *reason;
+            }
+            self.closing.notified().await;
+        }
+    }
+
+    /// Queues a frame; a full queue closes the socket.
+    fn offer(&self, item: Outbound, metrics: &ChannelMetrics) -> bool {
+        match self.sender.try_send(item) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                if self.reason.get().is_none() {
+                    metrics
+                        .closed
+                        .get_or_create(&ReasonLabels {
+                            reason: CloseReason::TooSlow.label(),
+                        })
+                        .inc();
+                }
+                self.close(CloseReason::TooSlow);
+                false
+            }
+            // The socket is gone; it unsubscribes on its way out.
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+/// The live channel's shared state.
+pub struct Hub {
+    events: Events,
+    identity: Identity,
+    session_max: time::Duration,
+    pub settings: ChannelConfig,
+    pub metrics: ChannelMetrics,
+    /// topic → subscribers. Written on join and leave, read for each event; never held
+    /// across an await.
+    topics: RwLock<HashMap<String, HashMap<SocketId, Arc<SocketHandle>>>>,
+    /// Every open socket, for the credential checks.
+    sockets: Mutex<HashMap<SocketId, Arc<SocketHandle>>>,
+    presence: Mutex<Presence>,
+    /// The id of the last event fanned out (read with the topics lock held, so a new
+    /// subscriber knows exactly which events it will get from the queue).
+    fanned_out: AtomicI64,
+    next_socket: AtomicU64,
+    ready: watch::Sender<bool>,
+    recheck: Notify,
+}
+
+impl Hub {
+    pub fn new(
+        events: Events,
+        identity: Identity,
+        session_max: time::Duration,
+        settings: ChannelConfig,
+        metrics: ChannelMetrics,
+    ) -> Self {
+        Self {
+            events,
+            identity,
+            session_max,
+            settings,
+            metrics,
+            topics: RwLock::default(),
+            sockets: Mutex::default(),
+            presence: Mutex::default(),
+            fanned_out: AtomicI64::new(-1),
+            next_socket: AtomicU64::new(1),
+            ready: watch::Sender::new(false),
+            recheck: Notify::new(),
+        }
+    }
+
+    pub fn events(&self) -> &Events {
+        &self.events
+    }
+
+    /// Registers a new socket; its frames arrive on the returned queue.
+    pub fn connect(
+        &self,
+        principal: Arc<Principal>,
+        credential: Credential,
+    ) -> (Arc<SocketHandle>, mpsc::Receiver<Outbound>) {
+        let (sender, receiver) = mpsc::channel(self.settings.queue);
+        let handle = Arc::new(SocketHandle {
+            id: self.next_socket.fetch_add(1, Ordering::Relaxed),
+            principal,
+            credential,
+            sender,
+            closing: Notify::new(),
+            reason: OnceLock::new(),
+        });
+        lock(&self.sockets).insert(handle.id, Arc::clone(&handle));
+        self.metrics.sockets.inc();
+        (handle, receiver)
+    }
+
+    /// Forgets a socket that closed, with its subscriptions and presence.
+    pub fn disconnect<'a>(&self, handle: &SocketHandle, topics: impl Iterator<Item = &'a str>) {
+        for topic in topics {
+            self.unsubscribe(topic, handle.id);
+        }
+        if let Some(reason) = handle.reason.get().filter(|r| **r != CloseReason::TooSlow) {
+            self.metrics
+                .closed
+                .get_or_create(&ReasonLabels {
+                    reason: reason.label(),
+                })
+                .inc();
+        }
+        lock(&self.sockets).remove(&handle.id);
+        self.metrics.sockets.dec();
+    }
+
+    /// Counts a join by outcome.
+    pub fn count_join(&self, outcome: &'static str) {
+        self.metrics
+            .joins
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+
+    /// Waits (up to `limit`) for the fan-out to run: until then a join could miss
+    /// events committed between its replay and the start of the fan-out.
+    pub async fn wait_ready(&self, limit: Duration) -> bool {
+        let mut ready = self.ready.subscribe();
+        tokio::time::timeout(limit, ready.wait_for(|ready| *ready))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Subscribes a socket to a topic; returns the id of the last event fanned out
+    /// before: every later event of the topic reaches the socket's queue.
+    pub fn subscribe(&self, topic: &str, handle: &Arc<SocketHandle>) -> i64 {
+        let mut topics = write(&self.topics);
+        topics
+            .entry(topic.to_owned())
+            .or_default()
+            .insert(handle.id, Arc::clone(handle));
+        self.fanned_out.load(Ordering::Acquire).max(0)
+    }
+
+    /// Removes a socket from a topic (and from its presence).
+    pub fn unsubscribe(&self, topic: &str, socket: SocketId) {
+        {
+            let mut topics = write(&self.topics);
+            if let Some(subscribers) = topics.get_mut(topic) {
+                subscribers.remove(&socket);
+                if subscribers.is_empty() {
+                    topics.remove(topic);
+                }
+            }
+        }
+        let left = lock(&self.presence).leave(topic, socket);
+        if let Some(diff) = left {
+            self.broadcast(topic, frame::PRESENCE_DIFF, &diff);
+        }
+    }
+
+    /// Shows a socket's person on a topic; returns everyone there now (the joiner's
+    /// `presence_state`) and tells the others.
+    pub fn show_presence(&self, topic: &str, handle: &SocketHandle, phx_ref: &str) -> Value {
+        let principal = &handle.principal;
+        let visitor = Visitor {
+            key: &principal.id,
+            name: &principal.name,
+            kind: match principal.kind {
+                portico_core::identity::PrincipalKind::User => "user",
+                portico_core::identity::PrincipalKind::Token => "token",
+            },
+        };
+        let (diff, state) = {
+            let mut presence = lock(&self.presence);
+            let diff = presence.join(topic, handle.id, &visitor, phx_ref);
+            (diff, presence.state(topic))
+        };
+        self.broadcast(topic, frame::PRESENCE_DIFF, &diff);
+        state
+    }
+
+    /// Sends a frame that is not an event to every subscriber of `topic`.
+    fn broadcast(&self, topic: &str, event: &str, payload: &Value) {
+        let topics = read(&self.topics);
+        let Some(subscribers) = topics.get(topic) else {
+            return;
+        };
+        let frame = Utf8Bytes::from(frame::push(topic, event, payload));
+        for handle in subscribers.values() {
+            handle.offer(Outbound::Frame(frame.clone()), &self.metrics);
+        }
+    }
+
+    /// Fans out the event log as it is published, until the process stops. A restart
+    /// (after a failure) carries on from the last event fanned out.
+    pub async fn run(self: Arc<Self>) -> Result<(), EventError> {
+        let start = self.events.feed().prepare().await?;
+        let mut published = self.events.subscribe();
+        let mut cursor = match self.fanned_out.load(Ordering::Acquire) {
+            -1 => start,
+            resumed => resumed,
+        };
+        // Anything published before the subscription above is read from the log.
+        cursor = self.catch_up(cursor).await?;
+        self.fanned_out.store(cursor, Ordering::Release);
+        self.ready.send_replace(true);
+        info!(from = cursor, "live channel ready");
+        loop {
+            match published.recv().await {
+                Ok(event) if event.id > cursor => {
+                    self.fan_out(&event);
+                    cursor = event.id;
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(skipped)) => {
+                    warn!(
+                        skipped,
+                        "the live channel fell behind the bus; reading the log"
+                    );
+                    cursor = self.catch_up(cursor).await?;
+                }
+                Err(broadcast::error::RecvError::Closed) => return Ok(()),
+            }
+        }
+    }
+
+    /// Fans out everything in the log after `cursor`; returns the new cursor.
+    async fn catch_up(&self, mut cursor: i64) -> Result<i64, EventError> {
+        loop {
+            let page = self.events.read_since(cursor, None, MAX_READ).await?;
+            let full = page.len() == MAX_READ as usize;
+            for event in &page {
+                self.fan_out(event);
+                cursor = event.id;
+            }
+            if !full {
+                return Ok(cursor);
+            }
+        }
+    }
+
+    fn fan_out(&self, event: &Event) {
+        self.metrics.events_in.inc();
+        let topics = read(&self.topics);
+        self.fanned_out.store(event.id, Ordering::Release);
+        let Some(subscribers) = topics.get(&event.topic) else {
+            return;
+        };
+        let published = Arc::new(Published {
+            id: event.id,
+            topic: event.topic.clone(),
+            frame: Utf8Bytes::from(frame::event(event)),
+        });
+        let mut queued = 0;
+        for handle in subscribers.values() {
+            if handle.offer(Outbound::Event(Arc::clone(&published)), &self.metrics) {
+                queued += 1;
+            }
+        }
+        self.metrics.events_out.inc_by(queued);
+    }
+
+    /// Closes every socket: the server is stopping.
+    pub fn close_all(&self) {
+        for handle in lock(&self.sockets).values() {
+            handle.close(CloseReason::Restart);
+        }
+    }
+
+    /// Asks for the credential check to run now (after a revocation or a sign-out).
+    pub fn recheck_soon(&self) {
+        self.recheck.notify_one();
+    }
+
+    /// Checks every open socket's credentials every [`RECHECK`] (each distinct
+    /// credential once) and closes the sockets whose session ended or whose token was
+    /// revoked. A credential that cannot be checked (database down) is kept.
+    pub async fn watch_credentials(self: Arc<Self>) -> Result<(), std::convert::Infallible> {
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(RECHECK) => {}
+                () = self.recheck.notified() => {}
+            }
+            let open: Vec<Arc<SocketHandle>> = lock(&self.sockets).values().cloned().collect();
+            let mut by_credential: HashMap<&Credential, Vec<&Arc<SocketHandle>>> = HashMap::new();
+            for handle in &open {
+                by_credential
+                    .entry(&handle.credential)
+                    .or_default()
+                    .push(handle);
+            }
+            for (credential, handles) in by_credential {
+                match self.still_valid(credential).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        info!(
+                            sockets = handles.len(),
+                            "closing sockets whose credentials ended"
+                        );
+                        for handle in handles {
+                            handle.close(CloseReason::Revoked);
+                        }
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "checking a socket's credentials; kept for now");
+                    }
+                }
+            }
+        }
+    }
+
+    async fn still_valid(&self, credential: &Credential) -> Result<bool, String> {
+        match credential {
+            Credential::Token(secret) => self
+                .identity
+                .authenticate_token(secret)
+                .await
+                .map(|outcome| outcome.is_ok())
+                .map_err(|e| e.to_string()),
+            Credential::Session(id) => {
+                session::still_signed_in(&self.identity, id, self.session_max)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}

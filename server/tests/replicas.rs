@@ -1,0 +1,147 @@
+//! Two `portico` processes on one PostgreSQL database: an event committed by either
+//! reaches the sockets of both.
+
+mod support;
+
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use portico_core::storage::Backend;
+use portico_core::testing::TestDb;
+use serde_json::{json, Value};
+use support::channel::Channel;
+use support::client_with_token;
+
+/// A `portico serve` process, killed when dropped.
+struct Replica {
+    addr: SocketAddr,
+    child: Child,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_addr() -> SocketAddr {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+fn portico(db: &TestDb) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_portico"));
+    command
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .env_remove("PORTICO_CONFIG");
+    command
+}
+
+async fn start(db: &TestDb, roots: &std::path::Path) -> Replica {
+    let addr = free_addr();
+    let child = portico(db)
+        .args(["serve", "--addr", &addr.to_string()])
+        .env("PORTICO_CATALOG_ROOTS", roots)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("portico serve starts");
+    let replica = Replica { addr, child };
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if let Ok(response) = client.get(format!("http://{addr}/readyz")).send().await {
+            if response.status() == 200 {
+                return replica;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("replica on {addr} never became ready");
+}
+
+fn entities(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| {
+            format!(
+                "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {name}\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/team\n"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+#[tokio::test]
+async fn every_replica_delivers_every_event() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        eprintln!("skipping: TEST_DATABASE_URL is not set");
+        return;
+    };
+    let roots = tempfile::tempdir().unwrap();
+    let a = start(&db, roots.path()).await;
+    let b = start(&db, roots.path()).await;
+    let created = portico(&db)
+        .args(["token", "create", "--name", "replicas", "--role", "admin"])
+        .output()
+        .unwrap();
+    assert!(created.status.success());
+    let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+
+    let mut on_a = Channel::connect(a.addr, &token).await;
+    let mut on_b = Channel::connect(b.addr, &token).await;
+    assert_eq!(on_a.join("catalog", json!({})).await["status"], "ok");
+    assert_eq!(on_b.join("catalog", json!({})).await["status"], "ok");
+
+    // A change through replica A.
+    let file = roots.path().join("catalog-info.yaml");
+    std::fs::write(&file, entities(&["alpha", "beta", "gamma"])).unwrap();
+    let client = client_with_token(&token);
+    let registered = client
+        .post(format!("http://{}/api/catalog/locations", a.addr))
+        .json(&json!({"type": "file", "target": file}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201, "{:?}", registered.text().await);
+
+    let from_a: Vec<Value> = on_a.events("catalog", 3).await;
+    let from_b: Vec<Value> = on_b.events("catalog", 3).await;
+    let refs = |events: &[Value]| -> Vec<String> {
+        events
+            .iter()
+            .map(|e| e[4]["ref"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(refs(&from_b), refs(&from_a), "same events, same order");
+    assert_eq!(
+        from_b.iter().map(|e| &e[4]["id"]).collect::<Vec<_>>(),
+        from_a.iter().map(|e| &e[4]["id"]).collect::<Vec<_>>()
+    );
+
+    // A change through replica B reaches A.
+    let uid = from_a[0][4]["uid"].as_str().unwrap().to_owned();
+    let deleted = client
+        .delete(format!(
+            "http://{}/api/catalog/entities/by-uid/{uid}",
+            b.addr
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    let event = on_a.event("catalog").await;
+    assert_eq!(event[3], "entity.deleted");
+    assert_eq!(event[4]["uid"], uid.as_str());
+    let event = on_b.event("catalog").await;
+    assert_eq!(event[3], "entity.deleted");
+    // Exactly once on each.
+    assert!(on_a.quiet("catalog", Duration::from_millis(500)).await);
+    assert!(on_b.quiet("catalog", Duration::from_millis(500)).await);
+
+    drop((a, b));
+    db.cleanup().await;
+}

@@ -4,6 +4,7 @@
 //! - [`app`]: the router: every page and its path.
 //! - `components/`: the app frame (header, navigation, footer) and shared widgets.
 //! - `pages/`: one file per page, the component first, then its server functions.
+//! - `live`: the live channel's client (one socket per tab) and its hooks.
 //! - `context`: what server functions read from the Leptos context.
 //! - [`error`]: the one error type server functions return to the browser.
 //!
@@ -13,6 +14,7 @@ pub mod app;
 mod components;
 mod context;
 pub mod error;
+mod live;
 mod pages;
 pub mod shell;
 

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use super::connection::ConnectionIndicator;
 use super::theme_toggle::ThemeToggle;
 use super::user_menu::UserMenu;
 
@@ -22,6 +23,7 @@ pub fn Header() -> impl IntoView {
                 <A href="/catalog">"Catalog"</A>
                 <A href="/status">"System status"</A>
             </nav>
+            <ConnectionIndicator />
             <ThemeToggle />
             <UserMenu />
         </header>

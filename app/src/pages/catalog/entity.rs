@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{kind_class, EntityLink, KindBadge, RefLink};
 use crate::error::AppError;
+use crate::live::{use_live_refresh, use_presence};
 use crate::pages::status::ErrorList;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,7 +97,14 @@ pub fn EntityPage() -> impl IntoView {
     let details = Resource::new(key, |(namespace, kind, name)| {
         get_entity_details(namespace, kind, name)
     });
+    // Events are published on the entity's reference key (lower case).
+    let topic = move || {
+        let (namespace, kind, name) = key();
+        Some(format!("entity:{kind}:{namespace}/{name}").to_lowercase())
+    };
+    use_live_refresh(topic, move || details.refetch());
     view! {
+        <Viewers topic />
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading the entity…"</p> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorList errors /> }>
                 {move || Suspend::new(async move {
@@ -110,6 +118,30 @@ pub fn EntityPage() -> impl IntoView {
                 })}
             </ErrorBoundary>
         </Transition>
+    }
+}
+
+/// Who else has this page open (shown once someone does).
+#[component]
+fn Viewers(topic: impl Fn() -> Option<String> + Send + Sync + 'static) -> impl IntoView {
+    let viewers = use_presence(topic);
+    move || {
+        let viewers = viewers.get();
+        (!viewers.is_empty()).then(|| {
+            let names = viewers
+                .into_iter()
+                .map(|viewer| {
+                    let tabs = (viewer.tabs > 1).then(|| format!(" ×{}", viewer.tabs));
+                    view! { <li class="viewer">{viewer.name}{tabs}</li> }
+                })
+                .collect_view();
+            view! {
+                <section class="viewers" aria-label="Viewing now">
+                    <span>"Viewing now:"</span>
+                    <ul class="viewer-list" role="list">{names}</ul>
+                </section>
+            }
+        })
     }
 }
 

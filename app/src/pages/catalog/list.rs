@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::params::{CatalogParams, ALL_KINDS, FACETS};
 use super::{format_count, EntityLink, KindBadge, RefLink};
 use crate::error::AppError;
+use crate::live::use_live_refresh;
 use crate::pages::status::ErrorList;
 
 /// Rows per page of the table.
@@ -70,6 +71,8 @@ pub fn CatalogPage() -> impl IntoView {
     let params = Memo::new(move |_| CatalogParams::parse(&search.get()));
     let listing = Resource::new(move || search.get(), get_catalog_listing);
     let (loading, set_loading) = signal(false);
+    // Any entity added, changed or removed: the page shows it without a reload.
+    use_live_refresh(|| Some("catalog".to_owned()), move || listing.refetch());
 
     view! {
         <Title text="Catalog" />

@@ -1,0 +1,191 @@
+import { expect, test, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Socket } from 'phoenix';
+import WebSocket from 'ws';
+import { bin, freePort, hydrated, startPortal, stopAll, watchErrors } from './support';
+
+// The live channel from the outside: the official `phoenix` npm client, unchanged, with
+// an API token; and open pages that change when the catalog changes, without a reload.
+// A portal of its own, whose catalog is a file this suite rewrites.
+test.use({ storageState: { cookies: [], origins: [] } });
+test.describe.configure({ mode: 'serial' });
+
+const work = mkdtempSync(join(tmpdir(), 'portico-e2e-live-'));
+const database = `sqlite://${join(work, 'portico.db')}`;
+const catalogFile = join(work, 'catalog-info.yaml');
+let portal = '';
+let admin = '';
+let viewer = '';
+
+function token(role: string): string {
+  return execFileSync(bin, ['token', 'create', '--name', `live-${role}-${process.pid}`, '--role', role], {
+    env: { ...process.env, DATABASE_URL: database, RUST_LOG: 'warn' },
+    encoding: 'utf8',
+  }).trim();
+}
+
+/** The catalog file: one component per name, each with `description`. */
+function writeCatalog(components: Record<string, string>) {
+  const documents = Object.entries(components).map(
+    ([name, description]) =>
+      `apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ${name}\n  description: ${description}\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/storefront\n`,
+  );
+  writeFileSync(catalogFile, documents.join('---\n'));
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(`${portal}${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${admin}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/** Re-reads the catalog file now (the file watcher would too, a moment later). */
+async function refresh() {
+  const response = await api('POST', '/api/catalog/refresh', { entityRef: 'component:default/live-one' });
+  expect(response.status).toBe(200);
+}
+
+test.beforeAll(async () => {
+  writeCatalog({ 'live-one': 'First words' });
+  portal = await startPortal(await freePort(), { DATABASE_URL: database, PORTICO_CATALOG_ROOTS: work });
+  admin = token('admin');
+  viewer = token('viewer');
+  const registered = await api('POST', '/api/catalog/locations', { type: 'file', target: catalogFile });
+  expect(registered.status).toBe(201);
+});
+
+test.afterAll(stopAll);
+
+type Pushed = { event: string; payload: { id: number; ref?: string } };
+
+/** A phoenix Socket on the portal with `token`, as any Phoenix application makes one. */
+function phoenixSocket(secret: string): Socket {
+  const socket = new Socket(`${portal.replace('http', 'ws')}/socket`, {
+    transport: WebSocket as unknown as typeof globalThis.WebSocket,
+    params: { token: secret },
+  });
+  socket.connect();
+  return socket;
+}
+
+function join_(channel: ReturnType<Socket['channel']>): Promise<{ status: string; response: Record<string, unknown> }> {
+  return new Promise((resolve) => {
+    channel
+      .join()
+      .receive('ok', (response: Record<string, unknown>) => resolve({ status: 'ok', response }))
+      .receive('error', (response: Record<string, unknown>) => resolve({ status: 'error', response }));
+  });
+}
+
+test('the phoenix client joins with a token and gets a change within a second', async () => {
+  const socket = phoenixSocket(viewer);
+  const catalog = socket.channel('catalog', {});
+  const received: Pushed[] = [];
+  catalog.on('entity.updated', (payload: Pushed['payload']) => received.push({ event: 'entity.updated', payload }));
+  expect((await join_(catalog)).status).toBe('ok');
+
+  // A topic a viewer may not read is refused, with the reason.
+  const task = socket.channel('task:1', {});
+  const refused = await join_(task);
+  expect(refused).toEqual({ status: 'error', response: { reason: 'task:1 needs the developer role' } });
+  task.leave();
+
+  writeCatalog({ 'live-one': 'Second words' });
+  const changedAt = Date.now();
+  await refresh();
+  await expect.poll(() => received.length, { timeout: 5_000 }).toBeGreaterThan(0);
+  expect(Date.now() - changedAt).toBeLessThan(1_000);
+  expect(received[0].payload.ref).toBe('component:default/live-one');
+  expect(Number.isInteger(received[0].payload.id)).toBe(true);
+  socket.disconnect();
+});
+
+test('a phoenix client that rejoins with since gets exactly what it missed, in order', async () => {
+  const socket = phoenixSocket(viewer);
+  let since: number | undefined;
+  const topic = 'entity:component:default/live-one';
+  // Params as a function: the phoenix client calls it on every (re)join.
+  const channel = socket.channel(topic, () => (since === undefined ? {} : { since }));
+  const ids: number[] = [];
+  channel.on('entity.updated', (payload: Pushed['payload']) => {
+    ids.push(payload.id);
+    since = payload.id;
+  });
+  const joined = await join_(channel);
+  expect(joined.status).toBe('ok');
+  since = joined.response.last_id as number;
+
+  writeCatalog({ 'live-one': 'Seen live' });
+  await refresh();
+  await expect.poll(() => ids.length).toBe(1);
+
+  // Away: three changes happen.
+  socket.disconnect();
+  for (const words of ['Missed one', 'Missed two', 'Missed three']) {
+    writeCatalog({ 'live-one': words });
+    await refresh();
+    const entity = await (await api('GET', `/api/catalog/entities/by-name/component/default/live-one`)).json();
+    expect(entity.metadata.description).toBe(words);
+  }
+  const seen = ids[0];
+  socket.connect();
+  await expect.poll(() => ids.length, { timeout: 10_000 }).toBe(4);
+  for (let i = 1; i < ids.length; i++) expect(ids[i]).toBeGreaterThan(ids[i - 1]);
+  expect(ids[1]).toBeGreaterThan(seen);
+  // No duplicates arrive afterwards.
+  await new Promise((r) => setTimeout(r, 500));
+  expect(ids).toHaveLength(4);
+  socket.disconnect();
+});
+
+async function signIn(page: Page, person: RegExp) {
+  await page.goto(`${portal}/login`);
+  await page.getByRole('button', { name: person }).click();
+  await expect(page.getByTestId('user-name')).toBeVisible();
+}
+
+test('an open entity page and the catalog list change without a reload', async ({ page }) => {
+  const errors = watchErrors(page);
+  await signIn(page, /Shafi Goldwasser/);
+  await page.goto(`${portal}/catalog/default/component/live-one`);
+  await hydrated(page);
+  await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
+  await expect(page.getByRole('status').filter({ hasText: 'Live' })).toBeVisible();
+  // Marks this document: a reload would lose it.
+  await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same page'));
+
+  writeCatalog({ 'live-one': 'Changed while you watched' });
+  await refresh();
+  await expect(page.locator('p.description')).toHaveText('Changed while you watched', { timeout: 5_000 });
+
+  await page.goto(`${portal}/catalog?kind=component`);
+  await hydrated(page);
+  await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same page'));
+  await expect(page.getByRole('link', { name: 'live-two' })).toHaveCount(0);
+  writeCatalog({ 'live-one': 'Changed while you watched', 'live-two': 'A new one' });
+  await refresh();
+  await expect(page.getByRole('link', { name: 'live-two' })).toBeVisible({ timeout: 5_000 });
+  expect(await page.evaluate(() => (window as unknown as { marker: string }).marker)).toBe('same page');
+  expect(errors).toEqual([]);
+});
+
+test('people looking at the same entity see each other', async ({ page, browser }) => {
+  await signIn(page, /Shafi Goldwasser/);
+  await page.goto(`${portal}/catalog/default/component/live-one`);
+  await hydrated(page);
+  const other = await browser.newContext({ storageState: { cookies: [], origins: [] } });
+  const second = await other.newPage();
+  await signIn(second, /Karen Spärck Jones|Karen Sparck Jones/);
+  await second.goto(`${portal}/catalog/default/component/live-one`);
+  await hydrated(second);
+  const viewing = page.getByRole('region', { name: 'Viewing now' });
+  await expect(viewing).toContainText('shafi.goldwasser');
+  await expect(viewing).toContainText('karen.sparck-jones');
+  await other.close();
+  await expect(viewing).not.toContainText('karen.sparck-jones', { timeout: 5_000 });
+});

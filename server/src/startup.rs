@@ -324,12 +324,15 @@ async fn prepare_database(portal: Portal, hub: Arc<Hub>, seed_demo: bool) {
     let identity = portal.identity();
     let events = portal.events();
     let credentials = Arc::clone(&hub);
+    let presence = Arc::clone(&hub);
     tokio::join!(
         supervise("event feed", move || events.feed().run()),
         supervise("live channel", move || Arc::clone(&hub).run()),
         supervise("live channel credentials", move || {
             Arc::clone(&credentials).watch_credentials()
         }),
+        supervise("live channel presence", move || Arc::clone(&presence)
+            .flush_presence()),
         supervise("catalog watcher", move || {
             CatalogWatcher::new(portal.catalog()).run()
         }),

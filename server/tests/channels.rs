@@ -403,16 +403,17 @@ async fn presence_shows_one_entry_per_person_and_one_meta_per_tab() {
     other.join(topic, json!({})).await;
     let state = other.find(|f| f[3] == "presence_state").await;
     assert_eq!(state[4].as_object().unwrap().len(), 2);
-    // The first tab is told about both joins, then about a leave.
-    let diff = first_tab
+    // The first tab is told of the other person's join (joins arriving together come
+    // as one diff), then of their leave.
+    let alice_key = people.keys().next().unwrap().clone();
+    first_tab
         .find(|f| {
             f[3] == "presence_diff"
                 && f[4]["joins"]
                     .as_object()
-                    .is_some_and(|j| j.len() == 1 && !j.contains_key(people.keys().next().unwrap()))
+                    .is_some_and(|j| j.keys().any(|k| *k != alice_key))
         })
         .await;
-    assert!(diff[4]["leaves"].as_object().unwrap().is_empty());
     other.close().await;
     let left = first_tab
         .find(|f| f[3] == "presence_diff" && !f[4]["leaves"].as_object().unwrap().is_empty())

@@ -159,7 +159,7 @@ impl Catalog {
             });
         }
 
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         // 2. What exists already: versions first (no bodies), then the full rows of the
         // entities that changed. Reading a large location again that changed little
         // touches little.
@@ -368,7 +368,7 @@ impl Catalog {
     /// Deletes the entity with this uid and what it stated; `false` when there was none.
     /// Its location may bring it back on the next read, as in Backstage.
     pub async fn delete(&self, uid: &str) -> Result<bool, CatalogError> {
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let Some(row) = store::by_uid(&mut tx, uid).await? else {
             return Ok(false);
         };

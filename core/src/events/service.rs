@@ -62,7 +62,7 @@ impl Events {
     /// Appends `event` in a transaction of its own and publishes it.
     pub async fn record(&self, event: NewEvent) -> Result<Event, EventError> {
         event.validate()?;
-        let mut tx = self.db.pool().begin().await?;
+        let mut tx = self.db.begin_write().await?;
         let recorded = store::insert(&mut tx, self.db.backend(), &event).await?;
         tx.commit().await?;
         self.publish(recorded.clone());

@@ -30,6 +30,9 @@ pub type SocketId = u64;
 /// token is revoked or someone signs out in this process).
 const RECHECK: Duration = Duration::from_secs(10);
 
+/// How often presence changes are sent: joins and leaves within this are one frame.
+const PRESENCE_FLUSH: Duration = Duration::from_millis(200);
+
 /// What a socket was opened with, checked again while it stays open.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Credential {
@@ -279,14 +282,11 @@ impl Hub {
                 }
             }
         }
-        let left = lock(&self.presence).leave(topic, socket);
-        if let Some(diff) = left {
-            self.broadcast(topic, frame::PRESENCE_DIFF, &diff);
-        }
+        lock(&self.presence).leave(topic, socket);
     }
 
     /// Shows a socket's person on a topic; returns everyone there now (the joiner's
-    /// `presence_state`) and tells the others.
+    /// `presence_state`). The others are told with the next presence flush.
     pub fn show_presence(&self, topic: &str, handle: &SocketHandle, phx_ref: &str) -> Value {
         let principal = &handle.principal;
         let visitor = Visitor {
@@ -297,13 +297,23 @@ impl Hub {
                 portico_core::identity::PrincipalKind::Token => "token",
             },
         };
-        let (diff, state) = {
-            let mut presence = lock(&self.presence);
-            let diff = presence.join(topic, handle.id, &visitor, phx_ref);
-            (diff, presence.state(topic))
-        };
-        self.broadcast(topic, frame::PRESENCE_DIFF, &diff);
-        state
+        let mut presence = lock(&self.presence);
+        presence.join(topic, handle.id, &visitor, phx_ref);
+        presence.state(topic)
+    }
+
+    /// Sends the joins and leaves gathered since the last flush, every
+    /// [`PRESENCE_FLUSH`], as one `presence_diff` per topic.
+    pub async fn flush_presence(self: Arc<Self>) -> Result<(), std::convert::Infallible> {
+        let mut every = tokio::time::interval(PRESENCE_FLUSH);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            let diffs = lock(&self.presence).take_diffs();
+            for (topic, diff) in diffs {
+                self.broadcast(&topic, frame::PRESENCE_DIFF, &diff);
+            }
+        }
     }
 
     /// Sends a frame that is not an event to every subscriber of `topic`.

@@ -9,15 +9,40 @@ use serde_json::{json, Map, Value};
 
 use super::hub::SocketId;
 
+/// The most tabs listed on one topic. Every listed join and leave is sent to everyone
+/// on the topic, so the cost grows with the square of the list: beyond this, further
+/// tabs still see the list but are not added to it.
+pub const MAX_TABS: usize = 100;
+
 #[derive(Default)]
 pub struct Presence {
     /// topic → key → metas.
     topics: HashMap<String, HashMap<String, Vec<Meta>>>,
+    /// topic → the joins and leaves not yet sent (see [`Presence::take_diffs`]).
+    pending: HashMap<String, Diff>,
 }
 
 struct Meta {
     socket: SocketId,
     value: Value,
+}
+
+/// `{joins: {key: {metas}}, leaves: {key: {metas}}}` being gathered.
+#[derive(Default)]
+struct Diff {
+    joins: Map<String, Value>,
+    leaves: Map<String, Value>,
+}
+
+impl Diff {
+    fn add(side: &mut Map<String, Value>, key: &str, meta: Value) {
+        let entry = side
+            .entry(key.to_owned())
+            .or_insert_with(|| json!({ "metas": [] }));
+        if let Some(metas) = entry["metas"].as_array_mut() {
+            metas.push(meta);
+        }
+    }
 }
 
 /// Who joins: the key and what others are shown.
@@ -28,36 +53,32 @@ pub struct Visitor<'a> {
 }
 
 impl Presence {
-    /// Records `socket`'s join of `topic`; returns the diff to broadcast.
-    pub fn join(
-        &mut self,
-        topic: &str,
-        socket: SocketId,
-        visitor: &Visitor<'_>,
-        phx_ref: &str,
-    ) -> Value {
+    /// Records `socket`'s join of `topic` (unless the list is full); the others learn
+    /// of it with the next [`Presence::take_diffs`].
+    pub fn join(&mut self, topic: &str, socket: SocketId, visitor: &Visitor<'_>, phx_ref: &str) {
+        let keys = self.topics.entry(topic.to_owned()).or_default();
+        if keys.values().map(Vec::len).sum::<usize>() >= MAX_TABS {
+            return;
+        }
         let meta = json!({
             "phx_ref": phx_ref,
             "name": visitor.name,
             "kind": visitor.kind,
             "online_at": time::OffsetDateTime::now_utc().unix_timestamp(),
         });
-        self.topics
-            .entry(topic.to_owned())
-            .or_default()
-            .entry(visitor.key.to_owned())
-            .or_default()
-            .push(Meta {
-                socket,
-                value: meta.clone(),
-            });
-        diff(visitor.key, meta, true)
+        keys.entry(visitor.key.to_owned()).or_default().push(Meta {
+            socket,
+            value: meta.clone(),
+        });
+        let diff = self.pending.entry(topic.to_owned()).or_default();
+        Diff::add(&mut diff.joins, visitor.key, meta);
     }
 
-    /// Forgets `socket`'s presence on `topic`; returns the diff to broadcast, if it
-    /// was there.
-    pub fn leave(&mut self, topic: &str, socket: SocketId) -> Option<Value> {
-        let keys = self.topics.get_mut(topic)?;
+    /// Forgets `socket`'s presence on `topic`, if it was listed.
+    pub fn leave(&mut self, topic: &str, socket: SocketId) {
+        let Some(keys) = self.topics.get_mut(topic) else {
+            return;
+        };
         let mut left = None;
         keys.retain(|key, metas| {
             if let Some(at) = metas.iter().position(|m| m.socket == socket) {
@@ -68,7 +89,10 @@ impl Presence {
         if keys.is_empty() {
             self.topics.remove(topic);
         }
-        left.map(|(key, meta)| diff(&key, meta, false))
+        if let Some((key, meta)) = left {
+            let diff = self.pending.entry(topic.to_owned()).or_default();
+            Diff::add(&mut diff.leaves, &key, meta);
+        }
     }
 
     /// Everyone on `topic`: `{key: {metas: [...]}}`.
@@ -80,14 +104,18 @@ impl Presence {
         }
         Value::Object(state)
     }
-}
 
-fn diff(key: &str, meta: Value, joined: bool) -> Value {
-    let entry = json!({ key: { "metas": [meta] } });
-    if joined {
-        json!({ "joins": entry, "leaves": {} })
-    } else {
-        json!({ "joins": {}, "leaves": entry })
+    /// The joins and leaves since the last call, one `presence_diff` payload per topic.
+    /// Gathering them first means a burst of joins costs one frame per socket, not one
+    /// per join per socket.
+    pub fn take_diffs(&mut self) -> Vec<(String, Value)> {
+        self.pending
+            .drain()
+            .map(|(topic, diff)| {
+                let payload = json!({ "joins": diff.joins, "leaves": diff.leaves });
+                (topic, payload)
+            })
+            .collect()
     }
 }
 
@@ -105,15 +133,20 @@ mod tests {
     fn one_entry_per_person_with_one_meta_per_tab() {
         let mut presence = Presence::default();
         let topic = "entity:component:default/web";
-        let diff = presence.join(topic, 1, &ADA, "r1");
-        assert_eq!(diff["joins"]["u-1"]["metas"][0]["phx_ref"], "r1");
+        presence.join(topic, 1, &ADA, "r1");
         presence.join(topic, 2, &ADA, "r2");
         let state = presence.state(topic);
         assert_eq!(state.as_object().unwrap().len(), 1);
         assert_eq!(state["u-1"]["metas"].as_array().unwrap().len(), 2);
+        let diffs = presence.take_diffs();
+        assert_eq!(diffs.len(), 1, "one diff per topic for a burst");
+        assert_eq!(diffs[0].1["joins"]["u-1"]["metas"][1]["phx_ref"], "r2");
+        assert!(presence.take_diffs().is_empty());
 
-        let diff = presence.leave(topic, 1).unwrap();
-        assert_eq!(diff["leaves"]["u-1"]["metas"][0]["phx_ref"], "r1");
+        presence.leave(topic, 1);
+        let diffs = presence.take_diffs();
+        assert_eq!(diffs[0].1["leaves"]["u-1"]["metas"][0]["phx_ref"], "r1");
+        assert_eq!(diffs[0].1["joins"], json!({}));
         assert_eq!(
             presence.state(topic)["u-1"]["metas"]
                 .as_array()
@@ -121,9 +154,23 @@ mod tests {
                 .len(),
             1
         );
-        presence.leave(topic, 2).unwrap();
+        presence.leave(topic, 2);
         assert_eq!(presence.state(topic), json!({}));
-        assert!(presence.leave(topic, 2).is_none());
+        presence.leave(topic, 2);
         assert!(presence.topics.is_empty(), "empty topics are forgotten");
+    }
+
+    #[test]
+    fn the_list_stops_growing_at_its_limit() {
+        let mut presence = Presence::default();
+        for socket in 0..(MAX_TABS as u64 + 5) {
+            presence.join("environment:prod", socket, &ADA, &socket.to_string());
+        }
+        let state = presence.state("environment:prod");
+        assert_eq!(state["u-1"]["metas"].as_array().unwrap().len(), MAX_TABS);
+        // A tab that was never listed leaves no trace.
+        presence.take_diffs();
+        presence.leave("environment:prod", MAX_TABS as u64 + 1);
+        assert!(presence.take_diffs().is_empty());
     }
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Socket } from 'phoenix';
 import WebSocket from 'ws';
-import { bin, freePort, hydrated, startPortal, stopAll, watchErrors } from './support';
+import { bin, freePort, hydrated, site, start, stopAll, waitFor, watchErrors } from './support';
 
 // The live channel from the outside: the official `phoenix` npm client, unchanged, with
 // an API token; and open pages that change when the catalog changes, without a reload.
@@ -50,9 +50,24 @@ async function refresh() {
   expect(response.status).toBe(200);
 }
 
+let port = 0;
+let server: ReturnType<typeof start> | undefined;
+
+/** Starts (or starts again) this suite's portal on its port and database. */
+async function startServer() {
+  server = start(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--site-root', site], {
+    DATABASE_URL: database,
+    PORTICO_CATALOG_ROOTS: work,
+    RUST_LOG: 'warn',
+  });
+  await waitFor(`${portal}/readyz`);
+}
+
 test.beforeAll(async () => {
   writeCatalog({ 'live-one': 'First words' });
-  portal = await startPortal(await freePort(), { DATABASE_URL: database, PORTICO_CATALOG_ROOTS: work });
+  port = await freePort();
+  portal = `http://127.0.0.1:${port}`;
+  await startServer();
   admin = token('admin');
   viewer = token('viewer');
   const registered = await api('POST', '/api/catalog/locations', { type: 'file', target: catalogFile });
@@ -188,4 +203,29 @@ test('people looking at the same entity see each other', async ({ page, browser 
   await expect(viewing).toContainText('karen.sparck-jones');
   await other.close();
   await expect(viewing).not.toContainText('karen.sparck-jones', { timeout: 5_000 });
+});
+
+test('a page stays open across a server restart and catches up with what it missed', async ({ page }) => {
+  const errors = watchErrors(page);
+  await signIn(page, /Shafi Goldwasser/);
+  await page.goto(`${portal}/catalog/default/component/live-one`);
+  await hydrated(page);
+  const indicator = page.locator('.connection');
+  await expect(indicator).toHaveAttribute('data-state', 'live');
+  await page.evaluate(() => ((window as unknown as { marker: string }).marker = 'same page'));
+
+  // The server stops: the page says so and keeps trying.
+  const stopped = new Promise((resolve) => server!.once('exit', resolve));
+  server!.kill('SIGTERM');
+  await stopped;
+  await expect(indicator).toHaveAttribute('data-state', /reconnecting|offline/);
+
+  // Changed while the page was cut off: read when the server starts again.
+  writeCatalog({ 'live-one': 'Changed during the outage', 'live-two': 'A new one' });
+  await startServer();
+  await expect(indicator).toHaveAttribute('data-state', 'live', { timeout: 10_000 });
+  await expect(page.locator('p.description')).toHaveText('Changed during the outage', { timeout: 10_000 });
+  expect(await page.evaluate(() => (window as unknown as { marker: string }).marker)).toBe('same page');
+  // The refused connections while the server was down are the browser's own messages.
+  expect(errors.filter((e) => !e.includes('WebSocket connection'))).toEqual([]);
 });

@@ -425,3 +425,66 @@ async fn presence_shows_one_entry_per_person_and_one_meta_per_tab() {
     assert!(first_tab.quiet("catalog", Duration::from_millis(200)).await);
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_browser_session_opens_a_socket_and_signing_out_closes_it() {
+    let db = &databases().await[0];
+    let server = TestServer::start(&db.url, false).await;
+    server.wait_for_readyz(200).await;
+    let origin = format!("http://{}", server.addr);
+    let signed_in = server
+        .anonymous
+        .post(server.url("/auth/demo"))
+        .header("origin", &origin)
+        .form(&[("person", "karen.sparck-jones"), ("return_to", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let request = |origin: &str| {
+        let mut request = format!("ws://{}/socket/websocket?vsn=2.0.0", server.addr)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().unwrap());
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+        request
+    };
+    // The same cookie from another site's page is refused.
+    assert_eq!(
+        Channel::open_request(request("http://evil.test"))
+            .await
+            .err(),
+        Some(403)
+    );
+    let mut socket = Channel::open_request(request(&origin)).await.unwrap();
+    assert_eq!(socket.join("health", json!({})).await["status"], "ok");
+
+    let signed_out = server
+        .anonymous
+        .post(server.url("/auth/logout"))
+        .header("origin", &origin)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(signed_out.status().is_redirection());
+    let close = socket.closed().await.expect("a close frame");
+    assert_eq!(u16::from(close.code), 4001);
+    assert_eq!(
+        Channel::open_request(request(&origin)).await.err(),
+        Some(401)
+    );
+    server.stop().await.unwrap();
+}

@@ -22,6 +22,12 @@ use super::{Connection, LiveEvent};
 /// Phoenix clients send a heartbeat every 30 s; the server closes a socket silent for 60.
 const HEARTBEAT: Duration = Duration::from_secs(30);
 
+/// Every this many heartbeats (15 minutes) an open page touches the session over HTTP:
+/// a dashboard left open counts as use, so its session does not end for idleness (the
+/// absolute expiry still applies). A websocket cannot renew the session cookie; an
+/// HTTP response can.
+const KEEP_ALIVE_BEATS: u32 = 30;
+
 /// Where a topic's news goes.
 #[derive(Clone, Copy)]
 pub enum Sink {
@@ -51,6 +57,7 @@ struct State {
     reconnect: Option<TimeoutHandle>,
     heartbeat: Option<IntervalHandle>,
     heartbeat_ref: Option<String>,
+    beats: u32,
     next_ref: u64,
     topics: HashMap<String, Topic>,
     subscriptions: HashMap<u64, (String, Sink)>,
@@ -72,6 +79,7 @@ thread_local! {
         reconnect: None,
         heartbeat: None,
         heartbeat_ref: None,
+        beats: 0,
         next_ref: 0,
         topics: HashMap::new(),
         subscriptions: HashMap::new(),
@@ -391,6 +399,11 @@ fn beat() {
         let reference = state.next_ref();
         state.send(&json!([null, reference, "phoenix", "heartbeat", {}]));
         state.heartbeat_ref = Some(reference);
+        state.beats += 1;
+        if state.beats % KEEP_ALIVE_BEATS == 0 {
+            // The answer does not matter: the request itself renews the session.
+            let _ = window().fetch_with_str("/api/me");
+        }
     });
 }
 

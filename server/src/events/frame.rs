@@ -97,6 +97,12 @@ pub fn refuse(incoming: &Incoming, reason: &str) -> String {
     reply(incoming, false, json!({ "reason": reason }))
 }
 
+/// The end of a join (after a leave, or when a new join replaces it): `phx_close`
+/// with the join's ref in both places, as Phoenix sends it.
+pub fn closed(join_ref: Option<&str>, topic: &str) -> String {
+    encode(join_ref, join_ref, topic, CLOSE, &json!({}))
+}
+
 /// A server push on a topic: `[null, null, topic, event, payload]`.
 pub fn push(topic: &str, event: &str, payload: &Value) -> String {
     encode(None, None, topic, event, payload)

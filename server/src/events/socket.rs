@@ -171,13 +171,7 @@ impl Connection {
             (topic, frame::LEAVE) if self.joined.contains_key(topic) => {
                 self.leave(&incoming.topic);
                 self.send(frame::reply(&incoming, true, json!({}))).await?;
-                let closed = frame::encode(
-                    incoming.join_ref.as_deref(),
-                    incoming.join_ref.as_deref(),
-                    &incoming.topic,
-                    frame::CLOSE,
-                    &json!({}),
-                );
+                let closed = frame::closed(incoming.join_ref.as_deref(), &incoming.topic);
                 self.send(closed).await
             }
             (topic, event) if self.joined.contains_key(topic) => {
@@ -226,13 +220,7 @@ impl Connection {
         }
         // A second join of a joined topic replaces the first, as in Phoenix.
         if let Some(previous) = self.joined.get(&incoming.topic) {
-            let closed = frame::encode(
-                previous.join_ref.as_deref(),
-                previous.join_ref.as_deref(),
-                &incoming.topic,
-                frame::CLOSE,
-                &json!({}),
-            );
+            let closed = frame::closed(previous.join_ref.as_deref(), &incoming.topic);
             self.leave(&incoming.topic);
             self.send(closed).await?;
         }

@@ -96,6 +96,7 @@ impl Portal {
         Identity::new(
             self.inner.db.clone(),
             self.catalog(),
+            self.events(),
             Arc::clone(&self.inner.roles),
         )
     }

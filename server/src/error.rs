@@ -159,6 +159,7 @@ impl From<IdentityError> for ApiError {
             IdentityError::NotFound(_) => Self::NotFound(e.to_string()),
             IdentityError::Storage(e) => e.into(),
             IdentityError::Catalog(e) => e.into(),
+            IdentityError::Event(e) => e.into(),
         }
     }
 }

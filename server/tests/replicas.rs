@@ -142,6 +142,43 @@ async fn every_replica_delivers_every_event() {
     assert!(on_a.quiet("catalog", Duration::from_millis(500)).await);
     assert!(on_b.quiet("catalog", Duration::from_millis(500)).await);
 
+    // A token revoked from the command line (a third process) closes its sockets on
+    // every replica at once, not at the next periodic check.
+    let created = portico(&db)
+        .args(["token", "create", "--name", "doomed", "--role", "viewer"])
+        .output()
+        .unwrap();
+    let doomed = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let mut doomed_on_b = Channel::connect(b.addr, &doomed).await;
+    assert_eq!(doomed_on_b.join("health", json!({})).await["status"], "ok");
+    let listed = client
+        .get(format!("http://{}/api/admin/tokens", a.addr))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let id = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "doomed")
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let revoked = portico(&db)
+        .args(["token", "revoke", &id])
+        .output()
+        .unwrap();
+    assert!(revoked.status.success(), "{revoked:?}");
+    let started = std::time::Instant::now();
+    let close = doomed_on_b.closed().await.expect("a close frame");
+    assert_eq!(u16::from(close.code), 4001);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "closed by the announcement, not by the 10 s periodic check"
+    );
+
     drop((a, b));
     db.cleanup().await;
 }

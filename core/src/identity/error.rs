@@ -22,6 +22,9 @@ pub enum IdentityError {
     /// Looking up the user's catalog entity failed.
     #[error(transparent)]
     Catalog(#[from] CatalogError),
+    /// Announcing an ended credential failed.
+    #[error(transparent)]
+    Event(#[from] crate::events::EventError),
 }
 
 impl From<sqlx::Error> for IdentityError {

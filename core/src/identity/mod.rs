@@ -25,19 +25,43 @@ pub use tokens::{ApiToken, NewToken, TokenRefused};
 pub use users::{SignIn, User};
 
 use crate::catalog::Catalog;
+use crate::events::{Events, NewEvent};
 use crate::storage::Database;
+
+/// Where ended credentials (a revoked token, a session signed out) are announced, so
+/// that every instance closes the live-channel sockets opened with them at once. Not a
+/// topic clients may join.
+pub const CREDENTIALS_TOPIC: &str = "credentials";
 
 /// The identity service: users, tokens, sessions and the audit log. Cheap to clone.
 #[derive(Clone)]
 pub struct Identity {
     db: Database,
     catalog: Catalog,
+    events: Events,
     roles: Arc<RoleMapping>,
 }
 
 impl Identity {
-    pub fn new(db: Database, catalog: Catalog, roles: Arc<RoleMapping>) -> Self {
-        Self { db, catalog, roles }
+    pub fn new(db: Database, catalog: Catalog, events: Events, roles: Arc<RoleMapping>) -> Self {
+        Self {
+            db,
+            catalog,
+            events,
+            roles,
+        }
+    }
+
+    /// Announces that a credential ended (see [`CREDENTIALS_TOPIC`]).
+    async fn announce_ended(
+        &self,
+        event_type: &str,
+        payload: serde_json::Value,
+    ) -> Result<(), IdentityError> {
+        self.events
+            .record(NewEvent::new(CREDENTIALS_TOPIC, event_type, payload))
+            .await?;
+        Ok(())
     }
 
     /// How groups map to roles here.

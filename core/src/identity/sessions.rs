@@ -56,11 +56,17 @@ impl Identity {
         Ok(row.map(|r| r.try_get("data")).transpose()?)
     }
 
+    /// Ends a session (signing out). Announced without its id, which is a credential.
     pub async fn delete_session(&self, id: &str) -> Result<(), IdentityError> {
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
+        let deleted = sqlx::query("DELETE FROM sessions WHERE id = $1")
             .bind(id)
             .execute(self.db.pool())
-            .await?;
+            .await?
+            .rows_affected();
+        if deleted > 0 {
+            self.announce_ended("session.ended", serde_json::json!({}))
+                .await?;
+        }
         Ok(())
     }
 

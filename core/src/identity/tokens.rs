@@ -231,6 +231,8 @@ impl Identity {
                 detail: json!({"id": token.id}),
             })
             .await?;
+            self.announce_ended("token.revoked", json!({"id": token.id}))
+                .await?;
         }
         Ok(token)
     }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use portico_core::events::{Event, EventError, Events, MAX_READ};
-use portico_core::identity::{Identity, Principal};
+use portico_core::identity::{Identity, Principal, CREDENTIALS_TOPIC};
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 use tracing::{info, warn};
@@ -26,8 +26,9 @@ use crate::operations::metrics::{ChannelMetrics, OutcomeLabels, ReasonLabels};
 
 pub type SocketId = u64;
 
-/// How often every open socket's credentials are checked again (and at once after a
-/// token is revoked or someone signs out in this process).
+/// How often every open socket's credentials are checked again (and at once when a
+/// token is revoked or someone signs out, on any instance: see `CREDENTIALS_TOPIC`);
+/// the periodic check catches tokens and sessions that expire.
 const RECHECK: Duration = Duration::from_secs(10);
 
 /// How often presence changes are sent: joins and leaves within this are one frame.
@@ -378,6 +379,10 @@ impl Hub {
 
     fn fan_out(&self, event: &Event) {
         self.metrics.events_in.inc();
+        if event.topic == CREDENTIALS_TOPIC {
+            // A token was revoked or a session ended, on this instance or another.
+            self.recheck_soon();
+        }
         let topics = read(&self.topics);
         self.fanned_out.store(event.id, Ordering::Release);
         let Some(subscribers) = topics.get(&event.topic) else {
@@ -405,7 +410,7 @@ impl Hub {
     }
 
     /// Asks for the credential check to run now (after a revocation or a sign-out).
-    pub fn recheck_soon(&self) {
+    fn recheck_soon(&self) {
         self.recheck.notify_one();
     }
 

@@ -72,8 +72,6 @@ async fn revoke_token(
         .identity()
         .revoke_token(&id, &caller.actor())
         .await?;
-    // Live-channel sockets opened with it close now, not at the next periodic check.
-    state.hub.recheck_soon();
     Ok(Json(json!(token)))
 }
 

@@ -209,8 +209,7 @@ async fn logout(State(state): State<AppState>, session: Session) -> Response {
     if let Err(e) = session.flush().await {
         tracing::warn!(error = %e, "ending a session");
     }
-    // The session's live-channel sockets close now.
-    state.hub.recheck_soon();
+
     let after = state
         .auth
         .public_url

@@ -120,6 +120,7 @@ impl Server {
         }
         let metrics = Arc::new(Metrics::new());
         let hub = Arc::new(Hub::new(
+            portal.db().clone(),
             portal.events(),
             portal.identity(),
             config.auth.session_max,
@@ -331,8 +332,9 @@ async fn prepare_database(portal: Portal, hub: Arc<Hub>, seed_demo: bool) {
         supervise("live channel credentials", move || {
             Arc::clone(&credentials).watch_credentials()
         }),
-        supervise("live channel presence", move || Arc::clone(&presence)
-            .flush_presence()),
+        supervise("live channel presence", move || {
+            Arc::clone(&presence).share_presence()
+        }),
         supervise("catalog watcher", move || {
             CatalogWatcher::new(portal.catalog()).run()
         }),

@@ -75,6 +75,17 @@ fn entities(names: &[&str]) -> String {
         .join("---\n")
 }
 
+/// The names in a presence state or a diff's joins or leaves.
+fn names(entries: &Value) -> Vec<String> {
+    entries
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(_, entry)| entry["metas"].as_array().cloned().unwrap_or_default())
+        .filter_map(|meta| meta["name"].as_str().map(str::to_owned))
+        .collect()
+}
+
 #[tokio::test]
 async fn every_replica_delivers_every_event() {
     let Some(db) = TestDb::new(Backend::Postgres).await else {
@@ -141,6 +152,34 @@ async fn every_replica_delivers_every_event() {
     // Exactly once on each.
     assert!(on_a.quiet("catalog", Duration::from_millis(500)).await);
     assert!(on_b.quiet("catalog", Duration::from_millis(500)).await);
+
+    // Presence: people on the same page through different replicas see each other.
+    let created = portico(&db)
+        .args(["token", "create", "--name", "visitor", "--role", "viewer"])
+        .output()
+        .unwrap();
+    let visitor = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let topic = "entity:component:default/beta";
+    let mut here = Channel::connect(a.addr, &token).await;
+    assert_eq!(here.join(topic, json!({})).await["status"], "ok");
+    let mut there = Channel::connect(b.addr, &visitor).await;
+    assert_eq!(there.join(topic, json!({})).await["status"], "ok");
+    // B's socket learns of A's person (in its presence_state, or in a diff just after).
+    there
+        .find(|f| {
+            (f[3] == "presence_state" && names(&f[4]).contains(&"replicas".to_owned()))
+                || (f[3] == "presence_diff"
+                    && names(&f[4]["joins"]).contains(&"replicas".to_owned()))
+        })
+        .await;
+    // A's socket sees the visitor come, and go.
+    here.find(|f| f[3] == "presence_diff" && names(&f[4]["joins"]).contains(&"visitor".to_owned()))
+        .await;
+    there.close().await;
+    here.find(|f| {
+        f[3] == "presence_diff" && names(&f[4]["leaves"]).contains(&"visitor".to_owned())
+    })
+    .await;
 
     // A token revoked from the command line (a third process) closes its sockets on
     // every replica at once, not at the next periodic check.

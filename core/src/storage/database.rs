@@ -86,6 +86,19 @@ impl Database {
         Ok(Some(listener))
     }
 
+    /// Sends `payload` to every connection listening on `channel` (PostgreSQL's
+    /// `NOTIFY`; nothing on SQLite, where there is one instance).
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<(), StorageError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT 1 FROM (SELECT pg_notify($1, $2)) AS sent")
+                .bind(channel)
+                .bind(payload)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -14,12 +14,14 @@ use std::time::Duration;
 use axum::extract::ws::Utf8Bytes;
 use portico_core::events::{Event, EventError, Events, MAX_READ};
 use portico_core::identity::{Identity, Principal, CREDENTIALS_TOPIC};
+use portico_core::storage::{Database, StorageError};
 use serde_json::Value;
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 use tracing::{info, warn};
 
 use super::frame;
-use super::presence::{Presence, Visitor};
+use super::peers;
+use super::presence::{Peers, Presence, Visitor};
 use crate::config::ChannelConfig;
 use crate::identity::session;
 use crate::operations::metrics::{ChannelMetrics, OutcomeLabels, ReasonLabels};
@@ -171,6 +173,11 @@ pub struct Hub {
     /// Every open socket, for the credential checks.
     sockets: Mutex<HashMap<SocketId, Arc<SocketHandle>>>,
     presence: Mutex<Presence>,
+    /// Presence on the other instances (PostgreSQL).
+    peers: Mutex<Peers>,
+    /// This instance, as the others know it in presence messages.
+    instance: String,
+    db: Database,
     /// The id of the last event fanned out (read with the topics lock held, so a new
     /// subscriber knows exactly which events it will get from the queue).
     fanned_out: AtomicI64,
@@ -181,6 +188,7 @@ pub struct Hub {
 
 impl Hub {
     pub fn new(
+        db: Database,
         events: Events,
         identity: Identity,
         session_max: time::Duration,
@@ -196,6 +204,9 @@ impl Hub {
             topics: RwLock::default(),
             sockets: Mutex::default(),
             presence: Mutex::default(),
+            peers: Mutex::default(),
+            instance: uuid::Uuid::new_v4().simple().to_string(),
+            db,
             fanned_out: AtomicI64::new(-1),
             next_socket: AtomicU64::new(1),
             ready: watch::Sender::new(false),
@@ -298,23 +309,96 @@ impl Hub {
                 portico_core::identity::PrincipalKind::Token => "token",
             },
         };
-        let mut presence = lock(&self.presence);
-        presence.join(topic, handle.id, &visitor, phx_ref);
-        presence.state(topic)
+        let mut state = {
+            let mut presence = lock(&self.presence);
+            presence.join(topic, handle.id, &visitor, phx_ref);
+            presence.state(topic)
+        };
+        lock(&self.peers).add_to(topic, &mut state);
+        state
     }
 
     /// Sends the joins and leaves gathered since the last flush, every
-    /// [`PRESENCE_FLUSH`], as one `presence_diff` per topic.
-    pub async fn flush_presence(self: Arc<Self>) -> Result<(), std::convert::Infallible> {
-        let mut every = tokio::time::interval(PRESENCE_FLUSH);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    /// [`PRESENCE_FLUSH`], as one `presence_diff` per topic, to this instance's sockets
+    /// and (on PostgreSQL) to the other instances, whose own changes it passes on to
+    /// its sockets in turn. A failure (the listening connection lost) ends it; its
+    /// supervisor starts it again, and it asks the others for their lists anew.
+    pub async fn share_presence(self: Arc<Self>) -> Result<(), StorageError> {
+        let mut listener = self.db.listen(peers::CHANNEL).await?;
+        let shared = listener.is_some();
+        if shared {
+            lock(&self.peers).clear();
+            self.tell_peers(&peers::Message::Hello {
+                from: self.instance.clone(),
+            })
+            .await?;
+        }
+        let mut flush = tokio::time::interval(PRESENCE_FLUSH);
+        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut alive = tokio::time::interval(peers::ALIVE_EVERY);
         loop {
-            every.tick().await;
-            let diffs = lock(&self.presence).take_diffs();
-            for (topic, diff) in diffs {
+            tokio::select! {
+                _ = flush.tick() => {
+                    let diffs = lock(&self.presence).take_diffs();
+                    for (topic, diff) in diffs {
+                        self.broadcast(&topic, frame::PRESENCE_DIFF, &diff);
+                        if shared {
+                            for message in peers::diff_messages(&self.instance, &topic, &diff) {
+                                self.db.notify(peers::CHANNEL, &message).await?;
+                            }
+                        }
+                    }
+                }
+                _ = alive.tick(), if shared => {
+                    self.tell_peers(&peers::Message::Alive { from: self.instance.clone() }).await?;
+                    let gone = lock(&self.peers).expire(peers::SILENCE);
+                    for (topic, diff) in gone {
+                        self.broadcast(&topic, frame::PRESENCE_DIFF, &diff);
+                    }
+                }
+                received = next_message(&mut listener) => {
+                    self.hear(received?).await?;
+                }
+            }
+        }
+    }
+
+    async fn tell_peers(&self, message: &peers::Message) -> Result<(), StorageError> {
+        self.db.notify(peers::CHANNEL, &message.encode()).await
+    }
+
+    /// Handles another instance's message.
+    async fn hear(&self, text: String) -> Result<(), StorageError> {
+        let Ok(message) = serde_json::from_str::<peers::Message>(&text) else {
+            warn!("ignoring a presence message that is not Portico's");
+            return Ok(());
+        };
+        if message.from() == self.instance {
+            return Ok(());
+        }
+        match message {
+            peers::Message::Hello { from } => {
+                lock(&self.peers).heard(&from);
+                let states = lock(&self.presence).states();
+                for (topic, diff) in states {
+                    for message in peers::diff_messages(&self.instance, &topic, &diff) {
+                        self.db.notify(peers::CHANNEL, &message).await?;
+                    }
+                }
+            }
+            peers::Message::Alive { from } => lock(&self.peers).heard(&from),
+            peers::Message::Diff {
+                from,
+                topic,
+                joins,
+                leaves,
+            } => {
+                let diff = serde_json::json!({ "joins": joins, "leaves": leaves });
+                lock(&self.peers).apply(&from, &topic, &diff);
                 self.broadcast(&topic, frame::PRESENCE_DIFF, &diff);
             }
         }
+        Ok(())
     }
 
     /// Sends a frame that is not an event to every subscriber of `topic`.
@@ -478,4 +562,15 @@ fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
 
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The next presence message from another instance, or never without a listener
+/// (SQLite: one instance).
+async fn next_message(
+    listener: &mut Option<sqlx::postgres::PgListener>,
+) -> Result<String, StorageError> {
+    match listener {
+        Some(listener) => Ok(listener.recv().await?.payload().to_owned()),
+        None => std::future::pending().await,
+    }
 }

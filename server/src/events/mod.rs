@@ -4,12 +4,14 @@
 //! - [`hub`]: topic subscriptions, the fan-out of the event log, credential checks.
 //! - [`socket`]: one connection's loop (heartbeats, joins with replay, leaves).
 //! - [`presence`]: who is looking at a page.
+//! - [`peers`]: presence shared between instances on PostgreSQL.
 //!
 //! A socket is opened with the session cookie (from the portal's own pages: the origin
 //! is checked) or an API token as `?token=`, the way Phoenix clients send `params`.
 
 pub mod frame;
 pub mod hub;
+pub mod peers;
 pub mod presence;
 pub mod socket;
 

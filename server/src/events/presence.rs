@@ -4,6 +4,7 @@
 //! meta carrying a unique `phx_ref` as the Phoenix client expects.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
@@ -95,7 +96,18 @@ impl Presence {
         }
     }
 
-    /// Everyone on `topic`: `{key: {metas: [...]}}`.
+    /// Every topic's list, as `presence_diff` joins: what a new instance is told.
+    pub fn states(&self) -> Vec<(String, Value)> {
+        self.topics
+            .keys()
+            .map(|topic| {
+                let payload = json!({ "joins": self.state(topic), "leaves": {} });
+                (topic.clone(), payload)
+            })
+            .collect()
+    }
+
+    /// Everyone on `topic` here: `{key: {metas: [...]}}`.
     pub fn state(&self, topic: &str) -> Value {
         let mut state = Map::new();
         for (key, metas) in self.topics.get(topic).into_iter().flatten() {
@@ -116,6 +128,106 @@ impl Presence {
                 (topic, payload)
             })
             .collect()
+    }
+}
+
+/// Presence on the other instances (on PostgreSQL), as they announce it: instance →
+/// topic → key → metas.
+#[derive(Default)]
+pub struct Peers {
+    peers: HashMap<String, Peer>,
+}
+
+struct Peer {
+    heard: Instant,
+    topics: HashMap<String, HashMap<String, Vec<Value>>>,
+}
+
+impl Peers {
+    /// Notes that `peer` is alive.
+    pub fn heard(&mut self, peer: &str) {
+        self.peers
+            .entry(peer.to_owned())
+            .or_insert_with(|| Peer {
+                heard: Instant::now(),
+                topics: HashMap::new(),
+            })
+            .heard = Instant::now();
+    }
+
+    /// Applies a `presence_diff` payload from `peer` (metas matched by `phx_ref`).
+    pub fn apply(&mut self, peer: &str, topic: &str, diff: &Value) {
+        self.heard(peer);
+        let Some(known) = self.peers.get_mut(peer) else {
+            return;
+        };
+        let keys = known.topics.entry(topic.to_owned()).or_default();
+        for (key, entry) in diff["joins"].as_object().into_iter().flatten() {
+            let metas = keys.entry(key.clone()).or_default();
+            for meta in entry["metas"].as_array().into_iter().flatten() {
+                if !metas.iter().any(|m| m["phx_ref"] == meta["phx_ref"]) {
+                    metas.push(meta.clone());
+                }
+            }
+        }
+        for (key, entry) in diff["leaves"].as_object().into_iter().flatten() {
+            if let Some(metas) = keys.get_mut(key) {
+                let gone = entry["metas"].as_array().cloned().unwrap_or_default();
+                metas.retain(|m| !gone.iter().any(|g| g["phx_ref"] == m["phx_ref"]));
+                if metas.is_empty() {
+                    keys.remove(key);
+                }
+            }
+        }
+        if keys.is_empty() {
+            known.topics.remove(topic);
+        }
+    }
+
+    /// Forgets the instances not heard from for `silence`; returns, per topic, the
+    /// `presence_diff` that takes their people off the list.
+    pub fn expire(&mut self, silence: Duration) -> Vec<(String, Value)> {
+        let gone: Vec<String> = self
+            .peers
+            .iter()
+            .filter(|(_, peer)| peer.heard.elapsed() >= silence)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let mut diffs = Vec::new();
+        for id in gone {
+            if let Some(peer) = self.peers.remove(&id) {
+                for (topic, keys) in peer.topics {
+                    let leaves: Map<String, Value> = keys
+                        .into_iter()
+                        .map(|(key, metas)| (key, json!({ "metas": metas })))
+                        .collect();
+                    diffs.push((topic, json!({ "joins": {}, "leaves": leaves })));
+                }
+            }
+        }
+        diffs
+    }
+
+    /// Forgets everything (this instance lost track and asks again).
+    pub fn clear(&mut self) {
+        self.peers.clear();
+    }
+
+    /// Adds the other instances' people on `topic` to `state`.
+    pub fn add_to(&self, topic: &str, state: &mut Value) {
+        let Some(state) = state.as_object_mut() else {
+            return;
+        };
+        for peer in self.peers.values() {
+            for (key, metas) in peer.topics.get(topic).into_iter().flatten() {
+                let entry = state
+                    .entry(key.clone())
+                    .or_insert_with(|| json!({ "metas": [] }));
+                if let Some(listed) = entry["metas"].as_array_mut() {
+                    listed.extend(metas.iter().cloned());
+                }
+            }
+        }
     }
 }
 
@@ -172,5 +284,37 @@ mod tests {
         presence.take_diffs();
         presence.leave("environment:prod", MAX_TABS as u64 + 1);
         assert!(presence.take_diffs().is_empty());
+    }
+
+    #[test]
+    fn other_instances_people_are_added_and_leave_when_their_instance_goes_quiet() {
+        let mut peers = Peers::default();
+        let topic = "environment:prod";
+        let bob =
+            json!({"joins": {"u-2": {"metas": [{"phx_ref": "b1", "name": "bob"}]}}, "leaves": {}});
+        peers.apply("other", topic, &bob);
+        peers.apply("other", topic, &bob); // told twice: listed once
+        let mut state = json!({"u-1": {"metas": [{"phx_ref": "a1", "name": "ada"}]}});
+        peers.add_to(topic, &mut state);
+        assert_eq!(state["u-2"]["metas"].as_array().unwrap().len(), 1);
+        assert_eq!(state["u-1"]["metas"].as_array().unwrap().len(), 1);
+
+        assert!(peers.expire(Duration::from_secs(60)).is_empty());
+        let diffs = peers.expire(Duration::ZERO);
+        assert_eq!(diffs.len(), 1);
+        assert_eq!(diffs[0].1["leaves"]["u-2"]["metas"][0]["phx_ref"], "b1");
+        let mut state = json!({});
+        peers.add_to(topic, &mut state);
+        assert_eq!(state, json!({}));
+
+        peers.apply("other", topic, &bob);
+        peers.apply(
+            "other",
+            topic,
+            &json!({"joins": {}, "leaves": {"u-2": {"metas": [{"phx_ref": "b1"}]}}}),
+        );
+        let mut state = json!({});
+        peers.add_to(topic, &mut state);
+        assert_eq!(state, json!({}));
     }
 }

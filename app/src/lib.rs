@@ -14,7 +14,7 @@ pub mod app;
 mod components;
 mod context;
 pub mod error;
-mod live;
+pub mod live;
 mod pages;
 pub mod shell;
 

@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::MetaTags;
 
+use crate::live::{LogPosition, POSITION_META};
 use crate::App;
 
 /// Runs before the first paint: applies the theme the user chose earlier, so a dark
@@ -9,6 +10,8 @@ const THEME_BOOT: &str = r#"try{var t=localStorage.getItem("portico-theme");if(t
 
 /// The whole HTML document the server sends for every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let position = use_context::<LogPosition>()
+        .map(|LogPosition(id)| view! { <meta name=POSITION_META content=id.to_string() /> });
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -18,6 +21,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <script inner_html=THEME_BOOT></script>
                 <link rel="icon" href="/favicon.ico" />
+                {position}
                 <HydrationScripts options />
                 <MetaTags />
             </head>

@@ -229,3 +229,23 @@ test('a page stays open across a server restart and catches up with what it miss
   // The refused connections while the server was down are the browser's own messages.
   expect(errors.filter((e) => !e.includes('WebSocket connection'))).toEqual([]);
 });
+
+test('a change between the page render and the socket joining is not missed', async ({ page }) => {
+  await signIn(page, /Shafi Goldwasser/);
+  // Hold the page's socket back until the change is made.
+  let release: () => void = () => {};
+  const changed = new Promise<void>((resolve) => (release = resolve));
+  await page.routeWebSocket(/\/socket\/websocket/, async (ws) => {
+    await changed;
+    ws.connectToServer();
+  });
+  await page.goto(`${portal}/catalog/default/component/live-one`);
+  await hydrated(page);
+  await expect(page.locator('p.description')).toHaveText('Changed during the outage');
+
+  writeCatalog({ 'live-one': 'Changed before the socket joined', 'live-two': 'A new one' });
+  await refresh();
+  release();
+  // The first join asks for what came after the rendered page: the change is replayed.
+  await expect(page.locator('p.description')).toHaveText('Changed before the socket joined', { timeout: 10_000 });
+});

@@ -1,7 +1,9 @@
 //! The web UI: Leptos pages and server functions, and the site's static files.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 
+use app::live::LogPosition;
 use app::{shell, App};
 use axum::extract::Request;
 use axum::http::request::Parts;
@@ -13,6 +15,7 @@ use portico_core::Portal;
 use tower_http::services::ServeDir;
 
 use crate::access::AccessTable;
+use crate::events::hub::Hub;
 use crate::identity::Caller;
 use crate::state::AppState;
 
@@ -27,7 +30,7 @@ pub fn router(state: &AppState, table: &mut AccessTable) -> Result<Router<AppSta
     for (path, method) in leptos::server_fn::axum::server_fn_paths() {
         table.declare_ui(path, &[method])?;
     }
-    let context = leptos_context(state.portal.clone());
+    let context = leptos_context(state.portal.clone(), Arc::clone(&state.hub));
     let options = state.leptos.clone();
     let render_shell = move || shell(options.clone());
 
@@ -50,9 +53,11 @@ pub fn router(state: &AppState, table: &mut AccessTable) -> Result<Router<AppSta
 
 /// What pages and server functions find in their context. The same function serves
 /// both, so they cannot drift apart.
-fn leptos_context(portal: Portal) -> impl Fn() + Clone + Send + Sync + 'static {
+fn leptos_context(portal: Portal, hub: Arc<Hub>) -> impl Fn() + Clone + Send + Sync + 'static {
     move || {
         provide_context(portal.clone());
+        // Read before the page's data: the browser replays what came after it.
+        provide_context(LogPosition(hub.position()));
         // The caller resolved for this request (see `identity::caller`).
         let principal = use_context::<Parts>()
             .and_then(|parts| parts.extensions.get::<Caller>().cloned())

@@ -58,6 +58,9 @@ struct State {
     heartbeat: Option<IntervalHandle>,
     heartbeat_ref: Option<String>,
     beats: u32,
+    /// A log position no later than any data the tab has loaded: first joins replay
+    /// from it. The server-rendered page gives the first; each join's reply a later one.
+    known_position: Option<i64>,
     next_ref: u64,
     topics: HashMap<String, Topic>,
     subscriptions: HashMap<u64, (String, Sink)>,
@@ -80,6 +83,7 @@ thread_local! {
         heartbeat: None,
         heartbeat_ref: None,
         beats: 0,
+        known_position: rendered_position(),
         next_ref: 0,
         topics: HashMap::new(),
         subscriptions: HashMap::new(),
@@ -247,7 +251,7 @@ impl State {
         let Some(state) = self.topics.get_mut(topic) else {
             return;
         };
-        let payload = match state.last_id {
+        let payload = match state.last_id.or(self.known_position) {
             Some(id) => json!({ "since": id }),
             None => json!({}),
         };
@@ -309,12 +313,17 @@ impl State {
                     state.failed_joins = 0;
                     let response = &payload["response"];
                     let position = response["last_id"].as_i64();
+                    if position > self.known_position {
+                        self.known_position = position;
+                    }
                     if response["resync"] == true {
                         state.last_id = position;
                         for sink in self.sinks(&topic).collect::<Vec<_>>() {
                             deliveries.push(Delivery::Event(sink, LiveEvent::Resync));
                         }
-                    } else if state.last_id.is_none() {
+                    } else if state.last_id.is_none() && response["replayed"] == 0 {
+                        // Replayed events (which follow the reply) set it otherwise:
+                        // they are older than `position`, and must not be skipped.
                         state.last_id = position;
                     }
                 } else {
@@ -359,6 +368,17 @@ impl State {
 /// `[join_ref, ref, topic, event, payload]`.
 #[derive(serde::Deserialize)]
 struct Frame(Option<String>, Option<String>, String, String, Value);
+
+/// The log position the server rendered the page at (see `LogPosition`).
+fn rendered_position() -> Option<i64> {
+    document()
+        .query_selector(&format!("meta[name={}]", super::POSITION_META))
+        .ok()
+        .flatten()?
+        .get_attribute("content")?
+        .parse()
+        .ok()
+}
 
 fn socket_url() -> Option<String> {
     let location = window().location();

@@ -61,6 +61,16 @@ pub enum LiveEvent {
     Resync,
 }
 
+/// Where the event log stood when the server began rendering this page (the server
+/// puts it in the context of every render). The page's data is at least this recent,
+/// so the tab's first joins ask for what came after it: a change made between the
+/// render and the join is not missed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogPosition(pub i64);
+
+/// The `<meta>` the position travels in.
+pub const POSITION_META: &str = "portico-log-position";
+
 /// The tab's connection state.
 pub fn use_connection() -> Signal<Connection> {
     #[cfg(feature = "hydrate")]

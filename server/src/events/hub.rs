@@ -272,6 +272,11 @@ impl Hub {
             .is_ok_and(|r| r.is_ok())
     }
 
+    /// The id of the last event sent to sockets (0 before any).
+    pub fn position(&self) -> i64 {
+        self.fanned_out.load(Ordering::Acquire).max(0)
+    }
+
     /// Subscribes a socket to a topic; returns the id of the last event fanned out
     /// before: every later event of the topic reaches the socket's queue.
     pub fn subscribe(&self, topic: &str, handle: &Arc<SocketHandle>) -> i64 {

@@ -249,3 +249,26 @@ test('a change between the page render and the socket joining is not missed', as
   // The first join asks for what came after the rendered page: the change is replayed.
   await expect(page.locator('p.description')).toHaveText('Changed before the socket joined', { timeout: 10_000 });
 });
+
+test('a tab whose session ends says so and offers to sign in again', async ({ page }) => {
+  await signIn(page, /Ada Lovelace/);
+  await page.goto(`${portal}/catalog/default/component/live-one`);
+  await hydrated(page);
+  const indicator = page.locator('.connection');
+  await expect(indicator).toHaveAttribute('data-state', 'live');
+
+  // Signed out from another tab of the same browser.
+  const other = await page.context().newPage();
+  await other.goto(`${portal}/catalog`);
+  await other.getByRole('button', { name: 'Sign out' }).click();
+  await expect(other).toHaveURL(/\/login/);
+
+  await expect(indicator).toHaveAttribute('data-state', 'signed-out', { timeout: 10_000 });
+  const again = indicator.getByRole('link', { name: 'Sign in again' });
+  await expect(again).toHaveAttribute('href', '/login?return_to=%2Fcatalog%2Fdefault%2Fcomponent%2Flive-one');
+  await again.click();
+  await page.getByRole('button', { name: /Ada Lovelace/ }).click();
+  await expect(page).toHaveURL(`${portal}/catalog/default/component/live-one`);
+  await hydrated(page);
+  await expect(page.locator('.connection')).toHaveAttribute('data-state', 'live');
+});

@@ -195,6 +195,19 @@ async fn each_join_is_authorised_like_reading_over_http() {
     );
     let refused = socket.join("user:someone-else", json!({})).await;
     assert_eq!(refused["status"], "error");
+    // One socket follows a bounded number of topics.
+    for i in 0..(portico_server::events::socket::MAX_TOPICS - 6) {
+        let topic = format!("environment:env-{i}");
+        assert_eq!(socket.join(&topic, json!({})).await["status"], "ok");
+    }
+    let refused = socket.join("environment:one-too-many", json!({})).await;
+    assert!(
+        refused["response"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("leave one first"),
+        "{refused}"
+    );
     let mut socket = Channel::connect(server.addr, &developer).await;
     assert_eq!(socket.join("task:42", json!({})).await["status"], "ok");
     server.stop().await.unwrap();

@@ -28,6 +28,10 @@ const HEARTBEAT: Duration = Duration::from_secs(30);
 /// HTTP response can.
 const KEEP_ALIVE_BEATS: u32 = 30;
 
+/// After this many failed connections in a row, the tab asks the server whether it is
+/// still signed in (the browser does not say why a websocket was refused).
+const SESSION_CHECK_EVERY: u32 = 6;
+
 /// Where a topic's news goes.
 #[derive(Clone, Copy)]
 pub enum Sink {
@@ -190,7 +194,8 @@ impl State {
     }
 
     fn ensure_connected(&mut self) {
-        if self.socket.is_none() && self.reconnect.is_none() {
+        let signed_out = self.connection.get_untracked() == Connection::SignedOut;
+        if self.socket.is_none() && self.reconnect.is_none() && !signed_out {
             self.open();
         }
     }
@@ -222,6 +227,9 @@ impl State {
 
     fn schedule_reconnect(&mut self) {
         self.failed_connects += 1;
+        if self.failed_connects.is_multiple_of(SESSION_CHECK_EVERY) {
+            check_session();
+        }
         let offline = self.failed_connects >= OFFLINE_AFTER || !window().navigator().on_line();
         self.connection.set(if offline {
             Connection::Offline
@@ -369,6 +377,23 @@ impl State {
 #[derive(serde::Deserialize)]
 struct Frame(Option<String>, Option<String>, String, String, Value);
 
+/// Asks whether the session is still signed in; if not, stops reconnecting and says so
+/// (the page offers to sign in again).
+fn check_session() {
+    leptos::task::spawn_local(async {
+        if let Ok(None) = crate::components::user_menu::current_user().await {
+            with_state(|state| {
+                if state.socket.is_none() {
+                    if let Some(handle) = state.reconnect.take() {
+                        handle.clear();
+                    }
+                    state.connection.set(Connection::SignedOut);
+                }
+            });
+        }
+    });
+}
+
 /// The log position the server rendered the page at (see `LogPosition`).
 fn rendered_position() -> Option<i64> {
     document()
@@ -420,7 +445,7 @@ fn beat() {
         state.send(&json!([null, reference, "phoenix", "heartbeat", {}]));
         state.heartbeat_ref = Some(reference);
         state.beats += 1;
-        if state.beats % KEEP_ALIVE_BEATS == 0 {
+        if state.beats.is_multiple_of(KEEP_ALIVE_BEATS) {
             // The answer does not matter: the request itself renews the session.
             let _ = window().fetch_with_str("/api/me");
         }

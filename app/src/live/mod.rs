@@ -33,6 +33,8 @@ pub enum Connection {
     Reconnecting,
     /// Trying again has not worked for a while, or the browser is offline.
     Offline,
+    /// The session ended (signed out elsewhere, or expired): nothing to reconnect with.
+    SignedOut,
 }
 
 impl Connection {
@@ -43,6 +45,7 @@ impl Connection {
             Self::Live => "live",
             Self::Reconnecting => "reconnecting",
             Self::Offline => "offline",
+            Self::SignedOut => "signed-out",
         }
     }
 }

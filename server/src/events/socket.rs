@@ -22,6 +22,10 @@ use super::hub::{CloseReason, Credential, Hub, Outbound, SocketHandle};
 /// How long a join waits for the hub to start (only just after the server starts).
 const READY_WAIT: Duration = Duration::from_secs(10);
 
+/// The most topics one socket may follow at once: a tab follows a handful; this bounds
+/// what one client can make the hub hold.
+pub const MAX_TOPICS: usize = 100;
+
 /// Frames written before one flush when the queue has several waiting.
 const BATCH: usize = 64;
 
@@ -213,6 +217,13 @@ impl Connection {
                 }
             },
         };
+        if self.joined.len() >= MAX_TOPICS && !self.joined.contains_key(&incoming.topic) {
+            self.hub.count_join("refused");
+            let reason = format!(
+                "this socket follows {MAX_TOPICS} topics, the most one may: leave one first"
+            );
+            return self.send(frame::refuse(&incoming, &reason)).await;
+        }
         if !self.hub.wait_ready(READY_WAIT).await {
             self.hub.count_join("error");
             let reason = "the live channel is starting; retry in a moment";

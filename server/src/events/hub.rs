@@ -332,11 +332,14 @@ impl Hub {
         let mut listener = self.db.listen(peers::CHANNEL).await?;
         let shared = listener.is_some();
         if shared {
+            // Starting, or starting over after a failure: the others drop what this
+            // instance listed and get its whole list again, then send theirs.
             lock(&self.peers).clear();
-            self.tell_peers(&peers::Message::Hello {
-                from: self.instance.clone(),
-            })
-            .await?;
+            let me = self.instance.clone();
+            self.tell_peers(&peers::Message::Reset { from: me.clone() })
+                .await?;
+            self.send_lists().await?;
+            self.tell_peers(&peers::Message::Hello { from: me }).await?;
         }
         let mut flush = tokio::time::interval(PRESENCE_FLUSH);
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -345,10 +348,13 @@ impl Hub {
             tokio::select! {
                 _ = flush.tick() => {
                     let diffs = lock(&self.presence).take_diffs();
-                    for (topic, diff) in diffs {
-                        self.broadcast(&topic, frame::PRESENCE_DIFF, &diff);
-                        if shared {
-                            for message in peers::diff_messages(&self.instance, &topic, &diff) {
+                    // This instance's sockets first: telling the others may fail.
+                    for (topic, diff) in &diffs {
+                        self.broadcast(topic, frame::PRESENCE_DIFF, diff);
+                    }
+                    if shared {
+                        for (topic, diff) in &diffs {
+                            for message in peers::diff_messages(&self.instance, topic, diff) {
                                 self.db.notify(peers::CHANNEL, &message).await?;
                             }
                         }
@@ -368,6 +374,17 @@ impl Hub {
         }
     }
 
+    /// Sends everything this instance lists to the others.
+    async fn send_lists(&self) -> Result<(), StorageError> {
+        let states = lock(&self.presence).states();
+        for (topic, diff) in states {
+            for message in peers::diff_messages(&self.instance, &topic, &diff) {
+                self.db.notify(peers::CHANNEL, &message).await?;
+            }
+        }
+        Ok(())
+    }
+
     async fn tell_peers(&self, message: &peers::Message) -> Result<(), StorageError> {
         self.db.notify(peers::CHANNEL, &message.encode()).await
     }
@@ -384,11 +401,12 @@ impl Hub {
         match message {
             peers::Message::Hello { from } => {
                 lock(&self.peers).heard(&from);
-                let states = lock(&self.presence).states();
-                for (topic, diff) in states {
-                    for message in peers::diff_messages(&self.instance, &topic, &diff) {
-                        self.db.notify(peers::CHANNEL, &message).await?;
-                    }
+                self.send_lists().await?;
+            }
+            peers::Message::Reset { from } => {
+                let gone = lock(&self.peers).forget(&from);
+                for (topic, diff) in gone {
+                    self.broadcast(&topic, frame::PRESENCE_DIFF, &diff);
                 }
             }
             peers::Message::Alive { from } => lock(&self.peers).heard(&from),

@@ -1,7 +1,9 @@
 //! Presence across instances on one PostgreSQL database, without a broker: each
 //! instance announces its joins and leaves on `portico_presence` (`NOTIFY`), says it is
 //! alive every few seconds, and answers a newcomer's hello with everything it lists.
-//! An instance silent for a while is forgotten and its people leave every page.
+//! An instance silent for a while is forgotten and its people leave every page. An
+//! instance that starts (or starts over after losing its connection) first says so
+//! (`Reset`), so the others drop what it listed before, then sends its whole list.
 
 use std::time::Duration;
 
@@ -28,6 +30,10 @@ pub enum Message {
     Hello {
         from: String,
     },
+    /// Forget what this instance listed: its whole list follows.
+    Reset {
+        from: String,
+    },
     Alive {
         from: String,
     },
@@ -43,7 +49,10 @@ pub enum Message {
 impl Message {
     pub fn from(&self) -> &str {
         match self {
-            Self::Hello { from } | Self::Alive { from } | Self::Diff { from, .. } => from,
+            Self::Hello { from }
+            | Self::Reset { from }
+            | Self::Alive { from }
+            | Self::Diff { from, .. } => from,
         }
     }
 

@@ -193,19 +193,25 @@ impl Peers {
             .filter(|(_, peer)| peer.heard.elapsed() >= silence)
             .map(|(id, _)| id.clone())
             .collect();
-        let mut diffs = Vec::new();
-        for id in gone {
-            if let Some(peer) = self.peers.remove(&id) {
-                for (topic, keys) in peer.topics {
-                    let leaves: Map<String, Value> = keys
-                        .into_iter()
-                        .map(|(key, metas)| (key, json!({ "metas": metas })))
-                        .collect();
-                    diffs.push((topic, json!({ "joins": {}, "leaves": leaves })));
-                }
-            }
-        }
-        diffs
+        gone.iter().flat_map(|id| self.forget(id)).collect()
+    }
+
+    /// Forgets what `peer` listed (it starts over); returns, per topic, the
+    /// `presence_diff` that takes its people off the list.
+    pub fn forget(&mut self, peer: &str) -> Vec<(String, Value)> {
+        let Some(peer) = self.peers.remove(peer) else {
+            return Vec::new();
+        };
+        peer.topics
+            .into_iter()
+            .map(|(topic, keys)| {
+                let leaves: Map<String, Value> = keys
+                    .into_iter()
+                    .map(|(key, metas)| (key, json!({ "metas": metas })))
+                    .collect();
+                (topic, json!({ "joins": {}, "leaves": leaves }))
+            })
+            .collect()
     }
 
     /// Forgets everything (this instance lost track and asks again).

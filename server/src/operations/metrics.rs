@@ -132,7 +132,8 @@ pub struct ChannelMetrics {
     pub events_in: Counter,
     /// Event frames queued to sockets (one per subscriber per event, replays included).
     pub events_out: Counter,
-    /// Sockets closed by the server, by reason (`slow`, `revoked`, `idle`, `protocol`).
+    /// Sockets closed by the server, by reason (`slow`, `revoked`, `idle`, `protocol`,
+    /// `restart`).
     pub closed: Family<ReasonLabels, Counter>,
 }
 

@@ -14,14 +14,14 @@ import http.client
 import json
 import os
 import random
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
+
+from benchdb import drop_database, new_database
 
 
 def percentile(samples, p):
@@ -49,17 +49,6 @@ def timed_gets(port, paths):
     return samples
 
 
-def database_url(backend, work):
-    if backend == "sqlite":
-        return f"sqlite://{work}/portico.db", None
-    admin = os.environ.get("TEST_DATABASE_URL")
-    if not admin:
-        raise SystemExit("--backend postgres needs TEST_DATABASE_URL (make bench provides one)")
-    name = "portico_bench_" + uuid.uuid4().hex[:8]
-    subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {name}"], check=True)
-    return re.sub(r"/[^/?]*(\?|$)", f"/{name}\\1", admin, count=1) if admin.count("/") >= 3 else admin + "/" + name, (admin, name)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", default="target/release/portico")
@@ -72,7 +61,7 @@ def main():
     catalog = os.path.join(work, "catalog")
     here = os.path.dirname(os.path.abspath(__file__))
     subprocess.run([sys.executable, os.path.join(here, "catalog-gen.py"), str(args.count), catalog], check=True, capture_output=True)
-    url, drop = database_url(args.backend, work)
+    url, drop = new_database(args.backend, work)
     env = dict(os.environ, DATABASE_URL=url, RUST_LOG="warn")
 
     started = time.perf_counter()
@@ -122,8 +111,7 @@ def main():
     finally:
         server.terminate()
         server.wait(timeout=15)
-        if drop:
-            subprocess.run(["psql", drop[0], "-qc", f"DROP DATABASE {drop[1]} WITH (FORCE)"], check=False)
+        drop_database(drop)
         # The generated catalog and the SQLite file: about 1 GB at 100k.
         shutil.rmtree(work, ignore_errors=True)
 

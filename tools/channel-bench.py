@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 
+from benchdb import drop_database, new_database
+
 NAME = "channel-load"
 ENTITY_REF = f"component:default/{NAME}"
 # `catalog` carries every entity change; the entity's own topic also lists who is there
@@ -88,10 +90,14 @@ def main():
     parser.add_argument("--events", type=int, default=20, help="events published one at a time (default 20)")
     parser.add_argument("--connect-concurrency", type=int, default=200, help="handshakes in flight at once")
     parser.add_argument("--topic", choices=sorted(TOPICS), default="catalog", help="the topic the clients join (default catalog)")
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite", help="the database (postgres: a new database at TEST_DATABASE_URL)")
+    parser.add_argument("--replicas", type=int, default=1, help="portals on the database (postgres only): sockets are spread over them, changes go through the first")
     parser.add_argument("--json", action="store_true", help="print the load tool's report as JSON")
     args = parser.parse_args()
     if args.sockets < 1 or args.events < 1:
         parser.error("--sockets and --events must be at least 1")
+    if args.replicas < 1 or (args.replicas > 1 and args.backend != "postgres"):
+        parser.error("--replicas above 1 needs --backend postgres (SQLite serves one instance)")
     for path in (args.bin, args.load):
         if not os.access(path, os.X_OK):
             parser.error(f"{path} is not an executable (build it first: make build, cargo build --release -p portico-channel-load)")
@@ -99,18 +105,24 @@ def main():
 
     here = os.path.dirname(os.path.abspath(__file__))
     work = tempfile.mkdtemp(prefix="portico-channel-bench-")
-    server = None
+    servers = []
+    drop = None
     try:
         catalog = os.path.join(work, "catalog")
         os.mkdir(catalog)
         entity_file = os.path.join(catalog, f"{NAME}.yaml")
         with open(entity_file, "w") as f:
             f.write(ENTITY)
-        env = dict(os.environ, DATABASE_URL=f"sqlite://{work}/portico.db", PORTICO_CATALOG_ROOTS=work, RUST_LOG="warn")
-        port = int(subprocess.run([os.path.join(here, "free-port.sh")], capture_output=True, text=True, check=True).stdout)
-
-        server = subprocess.Popen([args.bin, "serve", "--addr", f"127.0.0.1:{port}"], env=env)
-        wait_ready(port, server)
+        url, drop = new_database(args.backend, work)
+        env = dict(os.environ, DATABASE_URL=url, PORTICO_CATALOG_ROOTS=work, RUST_LOG="warn")
+        ports = []
+        for _ in range(args.replicas):
+            port = int(subprocess.run([os.path.join(here, "free-port.sh")], capture_output=True, text=True, check=True).stdout)
+            server = subprocess.Popen([args.bin, "serve", "--addr", f"127.0.0.1:{port}"], env=env)
+            servers.append(server)
+            wait_ready(port, server)
+            ports.append(port)
+        port, server = ports[0], servers[0]
         created = subprocess.run([args.bin, "token", "create", "--name", NAME, "--role", "developer"], env=env, capture_output=True, text=True, timeout=60)
         if created.returncode != 0:
             raise SystemExit(f"portico token create failed: {created.stdout}{created.stderr}")
@@ -125,7 +137,7 @@ def main():
             "--sockets", str(args.sockets), "--events", str(args.events), "--topic", TOPICS[args.topic],
             "--entity-file", entity_file, "--entity-ref", ENTITY_REF,
             "--server-pid", str(server.pid), "--connect-concurrency", str(args.connect_concurrency),
-        ] + (["--json"] if args.json else [])
+        ] + [arg for other in ports[1:] for arg in ("--socket-server", f"http://127.0.0.1:{other}")] + (["--json"] if args.json else [])
         # Connecting, 2 s of settling, and at most 10 s per event, with a margin.
         budget = 120 + args.sockets / 50 + 12 * args.events
         load = subprocess.run(command, capture_output=True, text=True, timeout=budget)
@@ -134,15 +146,16 @@ def main():
         if load.returncode != 0:
             raise SystemExit(f"channel-load exited with {load.returncode}")
     finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=5)
+        for server in servers:
+            if server.poll() is None:
+                server.terminate()
+                try:
+                    server.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait(timeout=5)
+        drop_database(drop)
         shutil.rmtree(work, ignore_errors=True)
-
 
 if __name__ == "__main__":
     main()

@@ -41,6 +41,10 @@ pub struct Args {
     /// Print one JSON object instead of the text report.
     #[arg(long)]
     pub json: bool,
+    /// Another portal on the same database (repeatable): sockets are spread over `--url`
+    /// and these in turn, while changes go through `--url`, so deliveries cross instances.
+    #[arg(long = "socket-server")]
+    pub socket_servers: Vec<String>,
 }
 
 impl Args {
@@ -49,16 +53,26 @@ impl Args {
         self.url.trim_end_matches('/')
     }
 
+    /// The socket URL of `--url` and of every `--socket-server`, in that order.
+    pub fn socket_urls(&self) -> Result<Vec<String>> {
+        std::iter::once(&self.url)
+            .chain(&self.socket_servers)
+            .map(|url| self.socket_url_of(url))
+            .collect()
+    }
+
     /// `ws://HOST:PORT[/prefix]/socket/websocket?vsn=2.0.0&token=…`: the token goes in the
     /// query string because that is where Phoenix's JS client puts it (browsers cannot set
     /// headers on a websocket handshake).
-    pub fn socket_url(&self) -> Result<String> {
-        let rest = self.base().strip_prefix("http://").ok_or_else(|| {
-            Error::new(format!(
-                "--url {:?}: only http:// URLs are supported (the tool speaks plain ws://)",
-                self.url
-            ))
-        })?;
+    fn socket_url_of(&self, url: &str) -> Result<String> {
+        let rest = url
+            .trim_end_matches('/')
+            .strip_prefix("http://")
+            .ok_or_else(|| {
+                Error::new(format!(
+                    "{url:?}: only http:// URLs are supported (the tool speaks plain ws://)"
+                ))
+            })?;
         Ok(format!(
             "ws://{rest}/socket/websocket?vsn=2.0.0&token={}",
             percent_encode(&self.token)
@@ -112,15 +126,20 @@ mod tests {
     fn socket_url_carries_version_and_token() {
         let a = args("http://127.0.0.1:3000/", "pt_a-b_c");
         assert_eq!(
-            a.socket_url().unwrap(),
+            a.socket_urls().unwrap()[0],
             "ws://127.0.0.1:3000/socket/websocket?vsn=2.0.0&token=pt_a-b_c"
         );
         assert_eq!(a.refresh_url(), "http://127.0.0.1:3000/api/catalog/refresh");
+        let mut spread = a;
+        spread.socket_servers = vec!["http://127.0.0.1:3001".into()];
+        let urls = spread.socket_urls().unwrap();
+        assert_eq!(urls.len(), 2);
+        assert!(urls[1].starts_with("ws://127.0.0.1:3001/socket/websocket?vsn=2.0.0&token="));
     }
 
     #[test]
     fn tokens_are_encoded_and_https_is_refused() {
         assert_eq!(percent_encode("a+b/c="), "a%2Bb%2Fc%3D");
-        assert!(args("https://example.com", "x").socket_url().is_err());
+        assert!(args("https://example.com", "x").socket_urls().is_err());
     }
 }

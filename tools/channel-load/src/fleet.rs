@@ -36,10 +36,11 @@ impl Fleet {
     }
 }
 
-/// Connects `count` sockets to `url` and joins `topic` on each; fails if none connects, if
-/// the server refuses a join (with its reason), or if joins are not all answered in time.
+/// Connects `count` sockets, spread over `urls` in turn, and joins `topic` on each; fails
+/// if none connects, if a server refuses a join (with its reason), or if joins are not all
+/// answered in time.
 pub async fn start(
-    url: &str,
+    urls: &[String],
     count: u32,
     concurrency: u32,
     topic: Arc<str>,
@@ -51,7 +52,10 @@ pub async fn start(
     let mut connected = 0;
     let mut connect_error = None;
     let mut handshakes = futures_util::stream::iter(0..count)
-        .map(|i| async move { (i, socket::connect(url).await) })
+        .map(|i| {
+            let url = &urls[i as usize % urls.len()];
+            async move { (i, socket::connect(url).await) }
+        })
         .buffer_unordered(concurrency as usize);
     let mut pending = vec![false; count as usize];
     while let Some((i, outcome)) = handshakes.next().await {

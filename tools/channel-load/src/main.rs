@@ -63,7 +63,7 @@ fn main() -> ExitCode {
 
 async fn run(args: &Args) -> Result<Report> {
     limits::check_open_files(args.sockets)?;
-    let url = args.socket_url()?;
+    let urls = args.socket_urls()?;
     let refresher = refresh::Refresher::new(args.refresh_url(), &args.token, &args.entity_ref)?;
     let rss_before = args.server_pid.map(memory::rss_kb).transpose()?;
 
@@ -71,7 +71,7 @@ async fn run(args: &Args) -> Result<Report> {
     let malformed = Arc::new(Malformed::default());
     let topic: Arc<str> = Arc::from(args.topic.as_str());
     let fleet = fleet::start(
-        &url,
+        &urls,
         args.sockets,
         args.connect_concurrency,
         topic,

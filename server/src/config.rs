@@ -58,6 +58,9 @@ pub struct ChannelConfig {
     /// A socket that sends nothing for this long is closed (Phoenix clients send a
     /// heartbeat every 30 s). The protocol's 60 s; shorter only in tests.
     pub idle: std::time::Duration,
+    /// The longest a write to a socket may wait for its client to read: a client that
+    /// stops reading altogether is dropped after this. Shorter only in tests.
+    pub write_timeout: std::time::Duration,
 }
 
 impl Default for ChannelConfig {
@@ -66,6 +69,7 @@ impl Default for ChannelConfig {
             replay_window: 1000,
             queue: 1024,
             idle: std::time::Duration::from_secs(60),
+            write_timeout: std::time::Duration::from_secs(10),
         }
     }
 }

@@ -518,3 +518,32 @@ async fn a_browser_session_opens_a_socket_and_signing_out_closes_it() {
     );
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped() {
+    let db = &databases().await[0];
+    let server = TestServer::start_with(&db.url, |config| {
+        config.channels.write_timeout = Duration::from_millis(500)
+    })
+    .await;
+    server.wait_for_readyz(200).await;
+    let (token, _) = server.token(Role::Viewer).await;
+    let mut stuck = Channel::connect_small_buffer(server.addr, &token).await;
+    assert_eq!(stuck.join("catalog", json!({})).await["status"], "ok");
+    // More bytes than the kernel buffers hold, fewer frames than the queue: writes
+    // stall, the queue never fills, and only the write limit notices.
+    record_sized(&server, "catalog", 600, 16 * 1024).await;
+    let mut dropped = false;
+    for _ in 0..200 {
+        let metrics = server.get("/metrics").await.text().await.unwrap();
+        if metrics.contains("portico_channel_closed_total{reason=\"slow\"} 1")
+            && metrics.contains("portico_channel_sockets 0")
+        {
+            dropped = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(dropped, "the stalled socket was dropped and forgotten");
+    server.stop().await.unwrap();
+}

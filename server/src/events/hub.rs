@@ -144,12 +144,7 @@ impl SocketHandle {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
                 if self.reason.get().is_none() {
-                    metrics
-                        .closed
-                        .get_or_create(&ReasonLabels {
-                            reason: CloseReason::TooSlow.label(),
-                        })
-                        .inc();
+                    count_closed(metrics, CloseReason::TooSlow);
                 }
                 self.close(CloseReason::TooSlow);
                 false
@@ -158,6 +153,15 @@ impl SocketHandle {
             Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
     }
+}
+
+fn count_closed(metrics: &ChannelMetrics, reason: CloseReason) {
+    metrics
+        .closed
+        .get_or_create(&ReasonLabels {
+            reason: reason.label(),
+        })
+        .inc();
 }
 
 /// The live channel's shared state.
@@ -243,16 +247,17 @@ impl Hub {
         for topic in topics {
             self.unsubscribe(topic, handle.id);
         }
+        // A full queue was counted when it filled.
         if let Some(reason) = handle.reason.get().filter(|r| **r != CloseReason::TooSlow) {
-            self.metrics
-                .closed
-                .get_or_create(&ReasonLabels {
-                    reason: reason.label(),
-                })
-                .inc();
+            self.count_closed(*reason);
         }
         lock(&self.sockets).remove(&handle.id);
         self.metrics.sockets.dec();
+    }
+
+    /// Counts a socket the server closed (or dropped), by reason.
+    pub fn count_closed(&self, reason: CloseReason) {
+        count_closed(&self.metrics, reason);
     }
 
     /// Counts a join by outcome.

@@ -65,7 +65,8 @@ pub async fn serve(
             code: reason.code(),
             reason: Utf8Bytes::from_static(reason.text()),
         };
-        let _ = connection.ws.send(Message::Close(Some(close))).await;
+        let closing = connection.ws.send(Message::Close(Some(close)));
+        let _ = tokio::time::timeout(connection.hub.settings.write_timeout, closing).await;
     }
     let Connection {
         hub,
@@ -103,8 +104,18 @@ impl Connection {
                     }
                 }
                 Some(first) = queue.recv() => {
-                    if self.write_queued(first, &mut queue).await.is_err() {
-                        return None;
+                    // A client that stops reading altogether (its TCP window stays
+                    // shut) is dropped, without a close frame, which could not be
+                    // delivered either.
+                    let limit = self.hub.settings.write_timeout;
+                    let written = self.write_queued(first, &mut queue);
+                    match tokio::time::timeout(limit, written).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => return None,
+                        Err(_) => {
+                            self.hub.count_closed(CloseReason::TooSlow);
+                            return None;
+                        }
                     }
                 }
                 () = &mut idle => {
@@ -151,9 +162,15 @@ impl Connection {
     }
 
     async fn send(&mut self, text: String) -> ControlFlow<Option<CloseReason>> {
-        match self.ws.send(Message::Text(text.into())).await {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(_) => ControlFlow::Break(None),
+        let limit = self.hub.settings.write_timeout;
+        let sent = self.ws.send(Message::Text(text.into()));
+        match tokio::time::timeout(limit, sent).await {
+            Ok(Ok(())) => ControlFlow::Continue(()),
+            Ok(Err(_)) => ControlFlow::Break(None),
+            Err(_) => {
+                self.hub.count_closed(CloseReason::TooSlow);
+                ControlFlow::Break(None)
+            }
         }
     }
 

@@ -157,8 +157,8 @@ async fn the_feed_publishes_in_log_order_even_when_nobody_announced(t: &TestDb) 
     let events = portal.events();
     start_feed(&events).await;
     let mut rx = events.subscribe();
-    // Appended and committed, but the writer never calls publish (as when a request is
-    // cancelled between its commit and its publish): the next announcement, or the
+    // Appended and committed, but the writer never announces it (as when a request is
+    // cancelled between its commit and its announcement): the next announcement, or the
     // feed's own polling, still delivers it, before what came after it.
     let mut tx = portal.db().pool().begin().await.unwrap();
     let silent = events

@@ -31,11 +31,8 @@ async fn record_sized(server: &TestServer, topic: &str, n: usize, padding: usize
     let mut tx = server.portal.db().pool().begin().await.unwrap();
     let appended = events.append_all(&mut tx, &new).await.unwrap();
     tx.commit().await.unwrap();
-    let ids = appended.iter().map(|e| e.id).collect();
-    for event in appended {
-        events.publish(event);
-    }
-    ids
+    events.committed();
+    appended.iter().map(|e| e.id).collect()
 }
 
 /// Waits until the hub has sent out event `id` (a join's reply says where it stands).

@@ -304,7 +304,7 @@ impl Catalog {
         }
 
         // 6. The events, then the commit, then the announcement.
-        let recorded = self.events.append_all(&mut tx, &events).await?;
+        self.events.append_all(&mut tx, &events).await?;
         tx.commit().await?;
         if summary.added + summary.updated + summary.orphaned >= ANALYZE_AFTER {
             self.db
@@ -316,8 +316,8 @@ impl Catalog {
                 ])
                 .await?;
         }
-        for event in recorded {
-            self.events.publish(event);
+        if !events.is_empty() {
+            self.events.committed();
         }
         Ok(summary)
     }
@@ -374,14 +374,11 @@ impl Catalog {
         };
         store::delete(&mut tx, uid).await?;
         let reference = EntityRef::new(row.kind.clone(), row.namespace.clone(), row.name.clone());
-        let events = self
-            .events
+        self.events
             .append_all(&mut tx, &change_events(&reference, &row, "entity.deleted"))
             .await?;
         tx.commit().await?;
-        for event in events {
-            self.events.publish(event);
-        }
+        self.events.committed();
         Ok(true)
     }
 

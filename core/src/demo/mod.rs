@@ -73,14 +73,14 @@ pub async fn seed(portal: &Portal) -> Result<SeedOutcome, CatalogError> {
         return Ok(SeedOutcome::AlreadySeeded); // another replica finished first
     }
     let events = portal.events();
-    let event = events
+    events
         .append(
             &mut tx,
             &NewEvent::new("portal", "demo.seeded", json!({ "seeded_at": seeded_at })),
         )
         .await?;
     tx.commit().await?;
-    events.publish(event);
+    events.committed();
     Ok(SeedOutcome::Seeded)
 }
 

@@ -34,9 +34,9 @@ impl Events {
         Self { db, bus }
     }
 
-    /// Appends `event` inside the caller's transaction. The caller commits, then hands
-    /// the returned event to [`Events::publish`]: publishing before the commit could
-    /// announce a change that is then rolled back.
+    /// Appends `event` inside the caller's transaction. The caller commits, then calls
+    /// [`Events::committed`]: announcing before the commit could announce a change that
+    /// is then rolled back.
     pub async fn append(
         &self,
         conn: &mut AnyConnection,
@@ -47,7 +47,7 @@ impl Events {
     }
 
     /// Appends several events inside the caller's transaction, in order, with few
-    /// statements (bulk changes such as a catalog import). Publish after the commit.
+    /// statements (bulk changes such as a catalog import). Announce after the commit.
     pub async fn append_all(
         &self,
         conn: &mut AnyConnection,
@@ -65,13 +65,13 @@ impl Events {
         let mut tx = self.db.begin_write().await?;
         let recorded = store::insert(&mut tx, self.db.backend(), &event).await?;
         tx.commit().await?;
-        self.publish(recorded.clone());
+        self.committed();
         Ok(recorded)
     }
 
-    /// Announces committed events to live subscribers. The event itself is read back
-    /// from the log by the [`EventFeed`], which keeps the log's order.
-    pub fn publish(&self, _committed: Event) {
+    /// Says that events were committed: the [`EventFeed`] reads them back from the log
+    /// and publishes them, in the log's order. Once per transaction is enough.
+    pub fn committed(&self) {
         self.bus.wake();
     }
 

@@ -5,12 +5,14 @@
 //!   adapter (HTTP routes, server functions, workers) works through it.
 //! - [`storage`]: the database connection (SQLite or PostgreSQL), migrations, readiness.
 //! - [`events`]: the append-only event log and the in-process bus that publishes it.
+//! - [`environments`]: environments, deployments reported by CI/CD, health probes.
 //! - [`identity`]: users, roles, API tokens, sessions and the audit log.
 //! - [`demo`]: the demo data set seeded by `portico serve --demo`.
 //! - [`testing`]: fresh databases on both backends for the test suites.
 
 pub mod catalog;
 pub mod demo;
+pub mod environments;
 pub mod events;
 pub mod identity;
 pub mod portal;

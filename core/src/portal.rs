@@ -3,6 +3,7 @@ use std::time::Instant;
 
 use crate::catalog::locations::LocationPolicy;
 use crate::catalog::Catalog;
+use crate::environments::Environments;
 use crate::events::{EventBus, Events};
 use crate::identity::{Identity, RoleMapping};
 use crate::storage::{Database, StorageError};
@@ -89,6 +90,11 @@ impl Portal {
             self.events(),
             Arc::clone(&self.inner.locations),
         )
+    }
+
+    /// Environments, deployments and health.
+    pub fn environments(&self) -> Environments {
+        Environments::new(self.inner.db.clone(), self.catalog(), self.events())
     }
 
     /// Users, API tokens, sessions and the audit log.

@@ -10,6 +10,11 @@ use std::path::{Path, PathBuf};
 
 use portico_core::catalog::locations::LocationPolicy;
 use portico_core::catalog::remote::RemoteReader;
+use portico_core::environments::probes::engine::ProbeSettings;
+use portico_core::environments::probes::{
+    parse_duration as parse_probe_duration, ProbeDefaults, Thresholds,
+};
+use portico_core::environments::EnvironmentSpec;
 use portico_core::identity::{Role, RoleMapping};
 use portico_core::Settings;
 use serde::Deserialize;
@@ -44,6 +49,35 @@ pub struct Config {
     pub auth: AuthConfig,
     /// The live channel: replay window and per-socket queue.
     pub channels: ChannelConfig,
+    /// Environments declared at start, in display order.
+    pub environments: Vec<EnvironmentSpec>,
+    /// The secret GitHub signs `deployment_status` webhooks with.
+    pub github_webhook_secret: Option<Secret>,
+    /// The health probe engine: concurrency, hysteresis, default timing.
+    pub health: ProbeSettings,
+}
+
+/// A secret setting: its `Debug` hides it.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<hidden>")
+    }
+}
+
+/// An environment in `portico.toml`: `"staging"`, `"eu-west:production"`, or a table
+/// `{ name = "eu-west", tier = "production", title = "EU West" }`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum FileEnvironment {
+    Item(String),
+    Table {
+        name: String,
+        tier: Option<String>,
+        title: Option<String>,
+    },
 }
 
 /// The live channel's limits.
@@ -187,6 +221,14 @@ struct FileConfig {
     metrics_public: Option<bool>,
     channel_replay_window: Option<u32>,
     channel_queue: Option<u32>,
+    environments: Option<Vec<FileEnvironment>>,
+    github_webhook_secret: Option<String>,
+    health_concurrency: Option<u32>,
+    health_failures: Option<u32>,
+    health_successes: Option<u32>,
+    health_interval: Option<String>,
+    health_timeout: Option<String>,
+    health_slow: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -389,6 +431,89 @@ impl Config {
             )? as usize,
             ..ChannelConfig::default()
         };
+        let environments = match env("PORTICO_ENVIRONMENTS") {
+            Some(value) => parse_environments("PORTICO_ENVIRONMENTS", &value)?,
+            None => file
+                .environments
+                .unwrap_or_default()
+                .into_iter()
+                .map(|item| {
+                    let invalid =
+                        |e: portico_core::environments::EnvironmentError| ConfigError::Invalid {
+                            setting: key("environments"),
+                            message: e.to_string(),
+                        };
+                    match item {
+                        FileEnvironment::Item(text) => {
+                            EnvironmentSpec::parse(&text).map_err(invalid)
+                        }
+                        FileEnvironment::Table { name, tier, title } => {
+                            let text = match tier {
+                                Some(tier) => format!("{name}:{tier}"),
+                                None => name,
+                            };
+                            let mut spec = EnvironmentSpec::parse(&text).map_err(invalid)?;
+                            spec.title = title;
+                            Ok(spec)
+                        }
+                    }
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let github_webhook_secret = env("PORTICO_GITHUB_WEBHOOK_SECRET")
+            .or(file.github_webhook_secret)
+            .filter(|s| !s.is_empty())
+            .map(Secret);
+        let probe_duration =
+            |variable: &str, value: Option<String>, file_key: &str, default: &str| {
+                pick(&env, variable, value, key(file_key), default, |v| {
+                    parse_probe_duration(v)
+                        .map_err(|_| "not a duration (a whole number and a unit: 500ms, 5s, 2m)")
+                })
+            };
+        let health = ProbeSettings {
+            concurrency: pick(
+                &env,
+                "PORTICO_HEALTH_CONCURRENCY",
+                file.health_concurrency.map(|n| n.to_string()),
+                key("health_concurrency"),
+                "64",
+                |v| parse_count(v, 10_000),
+            )? as usize,
+            thresholds: Thresholds {
+                failures: pick(
+                    &env,
+                    "PORTICO_HEALTH_FAILURES",
+                    file.health_failures.map(|n| n.to_string()),
+                    key("health_failures"),
+                    "3",
+                    |v| parse_count(v, 100),
+                )?,
+                successes: pick(
+                    &env,
+                    "PORTICO_HEALTH_SUCCESSES",
+                    file.health_successes.map(|n| n.to_string()),
+                    key("health_successes"),
+                    "2",
+                    |v| parse_count(v, 100),
+                )?,
+            },
+            defaults: ProbeDefaults {
+                interval: probe_duration(
+                    "PORTICO_HEALTH_INTERVAL",
+                    file.health_interval,
+                    "health_interval",
+                    "30s",
+                )?,
+                timeout: probe_duration(
+                    "PORTICO_HEALTH_TIMEOUT",
+                    file.health_timeout,
+                    "health_timeout",
+                    "5s",
+                )?,
+                slow: probe_duration("PORTICO_HEALTH_SLOW", file.health_slow, "health_slow", "1s")?,
+            },
+        };
         Ok(Self {
             addr,
             database_url,
@@ -400,8 +525,29 @@ impl Config {
             roles,
             auth,
             channels,
+            environments,
+            github_webhook_secret,
+            health,
         })
     }
+}
+
+/// `dev:development,staging,production`: names, each with its tier unless the name
+/// says it. A name given twice is refused.
+fn parse_environments(setting: &str, value: &str) -> Result<Vec<EnvironmentSpec>, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        setting: setting.to_owned(),
+        message,
+    };
+    let mut specs: Vec<EnvironmentSpec> = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let spec = EnvironmentSpec::parse(item).map_err(|e| invalid(e.to_string()))?;
+        if specs.iter().any(|s| s.name == spec.name) {
+            return Err(invalid(format!("{:?} is listed twice", spec.name)));
+        }
+        specs.push(spec);
+    }
+    Ok(specs)
 }
 
 /// A positive duration written with its unit: `90s`, `30m`, `8h`, `7d`.
@@ -657,6 +803,82 @@ mod tests {
 
         let env_site = load(&[], &[("LEPTOS_SITE_ROOT", "/elsewhere")]).unwrap();
         assert_eq!(env_site.site_root, PathBuf::from("/elsewhere"));
+    }
+
+    #[test]
+    fn environments_come_from_the_variable_or_the_file() {
+        let names = |config: Config| -> Vec<(String, &'static str)> {
+            config
+                .environments
+                .into_iter()
+                .map(|e| (e.name, e.tier.as_str()))
+                .collect()
+        };
+        let from_env = load(
+            &[],
+            &[(
+                "PORTICO_ENVIRONMENTS",
+                "dev:development, staging,production",
+            )],
+        )
+        .unwrap();
+        assert_eq!(
+            names(from_env),
+            vec![
+                ("dev".into(), "development"),
+                ("staging".into(), "staging"),
+                ("production".into(), "production")
+            ]
+        );
+        for (value, message) in [
+            ("eu-west", "PORTICO_ENVIRONMENTS: tier: \"eu-west\" does not say its tier: write eu-west:development, eu-west:staging or eu-west:production"),
+            ("dev,dev", "PORTICO_ENVIRONMENTS: \"dev\" is listed twice"),
+        ] {
+            let error = load(&[], &[("PORTICO_ENVIRONMENTS", value)]).unwrap_err();
+            assert_eq!(error.to_string(), message);
+        }
+        let file = config_file(
+            "environments = [\"qa\", { name = \"eu-west\", tier = \"production\", title = \"EU West\" }]\n",
+        );
+        let from_file = load(&["--config", file.path().to_str().unwrap()], &[]).unwrap();
+        assert_eq!(from_file.environments[1].title.as_deref(), Some("EU West"));
+        assert_eq!(
+            names(from_file),
+            vec![
+                ("qa".into(), "development"),
+                ("eu-west".into(), "production")
+            ]
+        );
+        assert!(load(&[], &[]).unwrap().environments.is_empty());
+    }
+
+    #[test]
+    fn health_settings_have_defaults_and_are_checked() {
+        let health = load(&[], &[]).unwrap().health;
+        assert_eq!(health.concurrency, 64);
+        assert_eq!(
+            (health.thresholds.failures, health.thresholds.successes),
+            (3, 2)
+        );
+        assert_eq!(health.defaults.interval, std::time::Duration::from_secs(30));
+        let set = load(
+            &[],
+            &[
+                ("PORTICO_HEALTH_FAILURES", "1"),
+                ("PORTICO_HEALTH_TIMEOUT", "750ms"),
+            ],
+        )
+        .unwrap()
+        .health;
+        assert_eq!(set.thresholds.failures, 1);
+        assert_eq!(set.defaults.timeout, std::time::Duration::from_millis(750));
+        let error = load(&[], &[("PORTICO_HEALTH_INTERVAL", "soon")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "PORTICO_HEALTH_INTERVAL: not a duration (a whole number and a unit: 500ms, 5s, 2m)"
+        );
+        let secret = load(&[], &[("PORTICO_GITHUB_WEBHOOK_SECRET", "s3cret")]).unwrap();
+        assert!(!format!("{secret:?}").contains("s3cret"));
     }
 
     #[test]

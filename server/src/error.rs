@@ -13,6 +13,7 @@ use axum::Json;
 use portico_core::catalog::locations::LocationError;
 use portico_core::catalog::query::QueryError;
 use portico_core::catalog::CatalogError;
+use portico_core::environments::EnvironmentError;
 use portico_core::events::EventError;
 use portico_core::identity::IdentityError;
 use portico_core::storage::StorageError;
@@ -160,6 +161,19 @@ impl From<IdentityError> for ApiError {
             IdentityError::Storage(e) => e.into(),
             IdentityError::Catalog(e) => e.into(),
             IdentityError::Event(e) => e.into(),
+        }
+    }
+}
+
+impl From<EnvironmentError> for ApiError {
+    fn from(e: EnvironmentError) -> Self {
+        match e {
+            EnvironmentError::Invalid { .. } => Self::Input(e.to_string()),
+            EnvironmentError::Conflict(_) => Self::Conflict(e.to_string()),
+            EnvironmentError::NotFound(_) => Self::NotFound(e.to_string()),
+            EnvironmentError::Storage(e) => e.into(),
+            EnvironmentError::Catalog(e) => e.into(),
+            EnvironmentError::Event(e) => e.into(),
         }
     }
 }

@@ -4,6 +4,8 @@
 //! - [`access`]: what each route needs, and the one check that enforces it.
 //! - [`catalog`]: the catalog's commands and routes.
 //! - [`events`]: the live channel (Phoenix Channels v2 over a websocket).
+//! - [`environments`]: environments, deployment reports (API and GitHub webhook), health
+//!   and probes over HTTP; the probe engine's start; the demo simulator.
 //! - [`identity`]: sign-in (OIDC, demo), sessions, tokens and the audit log over HTTP.
 //! - [`config`]: one typed [`Config`](config::Config) from `portico.toml`, `PORTICO_*`
 //!   variables and flags.
@@ -19,6 +21,7 @@ pub mod access;
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod environments;
 pub mod error;
 pub mod events;
 pub mod identity;

@@ -25,7 +25,7 @@ use crate::events::hub::Hub;
 use crate::identity::{self, AuthState};
 use crate::operations::metrics::{self, Metrics};
 use crate::state::AppState;
-use crate::{catalog, events, openapi, operations, ui};
+use crate::{catalog, environments, events, openapi, operations, ui};
 
 /// The name wasm-bindgen's output is given (`pkg/portico.js`, `pkg/portico.wasm`);
 /// `.cargo/config.toml` bakes the same name into the app as `LEPTOS_OUTPUT_NAME`.
@@ -86,7 +86,16 @@ pub struct Server {
     access: Arc<AccessTable>,
     portal: Portal,
     hub: Arc<Hub>,
+    background: Background,
+}
+
+/// What the background workers are told at start.
+#[derive(Clone)]
+struct Background {
     demo: bool,
+    environments: Vec<portico_core::environments::EnvironmentSpec>,
+    health: portico_core::environments::probes::engine::ProbeSettings,
+    probe_metrics: metrics::ProbeMetrics,
 }
 
 impl Server {
@@ -133,6 +142,17 @@ impl Server {
             metrics,
             auth: Arc::new(auth),
             hub: Arc::clone(&hub),
+            github_webhook_secret: config
+                .github_webhook_secret
+                .as_ref()
+                .map(|secret| Arc::from(secret.0.as_str())),
+            probe_defaults: config.health.defaults,
+        };
+        let background = Background {
+            demo: config.demo,
+            environments: config.environments.clone(),
+            health: config.health.clone(),
+            probe_metrics: state.metrics.probes.clone(),
         };
         let (router, access) = router(state, config)?;
         Ok(Self {
@@ -141,7 +161,7 @@ impl Server {
             access,
             portal,
             hub,
-            demo: config.demo,
+            background,
         })
     }
 
@@ -170,7 +190,8 @@ impl Server {
         let preparation = tokio::spawn(prepare_database(
             self.portal.clone(),
             Arc::clone(&self.hub),
-            self.demo,
+            self.background.clone(),
+            addr,
         ));
         info!("listening on http://{addr}");
 
@@ -225,6 +246,8 @@ fn router(state: AppState, config: &Config) -> Result<(Router, Arc<AccessTable>)
         // Signing in, and administration.
         .merge(identity::routes::routes())
         .merge(identity::admin::routes())
+        // Environments, deployments and health.
+        .merge(environments::routes())
         // The live channel (websocket).
         .merge(events::routes())
         .any("/api/{*path}", Need::VIEWER, api_not_found)
@@ -305,10 +328,10 @@ fn check_site_root(site_root: &Path) {
 
 /// Migrates the database, then seeds the demo data if asked, retrying with backoff for
 /// as long as the database is unreachable. Until this is done `/readyz` says why not.
-async fn prepare_database(portal: Portal, hub: Arc<Hub>, seed_demo: bool) {
+async fn prepare_database(portal: Portal, hub: Arc<Hub>, background: Background, addr: SocketAddr) {
     let mut delay = Duration::from_millis(250);
     loop {
-        match prepare_once(&portal, seed_demo).await {
+        match prepare_once(&portal, &background).await {
             Ok(()) => break,
             Err(e) => {
                 warn!(
@@ -326,7 +349,26 @@ async fn prepare_database(portal: Portal, hub: Arc<Hub>, seed_demo: bool) {
     let events = portal.events();
     let credentials = Arc::clone(&hub);
     let presence = Arc::clone(&hub);
+    let probes = portal.clone();
+    let simulated = portal.clone();
+    let Background {
+        demo,
+        health,
+        probe_metrics,
+        ..
+    } = background;
     tokio::join!(
+        supervise("health probes", move || {
+            environments::probe_engine(&probes, &health, &probe_metrics).run()
+        }),
+        async move {
+            if demo {
+                supervise("demo simulator", move || {
+                    environments::simulator::run(simulated.clone(), addr)
+                })
+                .await;
+            }
+        },
         supervise("event feed", move || events.feed().run()),
         supervise("live channel", move || Arc::clone(&hub).run()),
         supervise("live channel credentials", move || {
@@ -397,11 +439,12 @@ where
 
 async fn prepare_once(
     portal: &Portal,
-    seed_demo: bool,
+    background: &Background,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     portal.db().migrate().await?;
     info!("database ready: migrations applied");
-    if seed_demo {
+    environments::define(portal, &background.environments, background.demo).await?;
+    if background.demo {
         match demo::seed(portal).await? {
             SeedOutcome::Seeded => info!("demo data seeded"),
             SeedOutcome::AlreadySeeded => info!("demo data already present"),

@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
+use portico_core::environments::probes::ProbeDefaults;
 use portico_core::Portal;
 
 use crate::events::hub::Hub;
@@ -21,6 +22,11 @@ pub struct AppState {
     pub auth: Arc<AuthState>,
     /// The live channel: subscriptions and the fan-out of events to sockets.
     pub hub: Arc<Hub>,
+    /// The secret GitHub signs `deployment_status` webhooks with; none turns the
+    /// webhook off.
+    pub github_webhook_secret: Option<Arc<str>>,
+    /// Probe timing where a probe defined through the API does not give its own.
+    pub probe_defaults: ProbeDefaults,
 }
 
 impl FromRef<AppState> for LeptosOptions {

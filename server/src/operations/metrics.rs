@@ -37,6 +37,8 @@ pub struct Metrics {
     registry: Registry,
     /// The live channel's figures, updated by the hub.
     pub channels: ChannelMetrics,
+    /// The health probes' figures, updated by the probe engine.
+    pub probes: ProbeMetrics,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RequestLabels, Histogram>,
     pool_connections: Family<PoolLabels, Gauge>,
@@ -74,9 +76,11 @@ impl Metrics {
             ready.clone(),
         );
         let channels = ChannelMetrics::register(&mut registry);
+        let probes = ProbeMetrics::register(&mut registry);
         Self {
             registry,
             channels,
+            probes,
             requests,
             latency,
             pool_connections,
@@ -166,6 +170,71 @@ impl ChannelMetrics {
             metrics.closed.clone(),
         );
         metrics
+    }
+}
+
+/// Health probe figures, updated by the probe engine.
+#[derive(Clone, Debug)]
+pub struct ProbeMetrics {
+    /// Checks made, by what they saw (`healthy`, `degraded`, `down`).
+    pub checks: Family<OutcomeLabels, Counter>,
+    /// How late checks started after they were due (waiting for a free slot).
+    pub lag: Histogram,
+    /// Probes scheduled.
+    pub probes: Gauge,
+    /// Check tasks that panicked (each was scheduled again).
+    pub panics: Counter,
+}
+
+impl ProbeMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let metrics = Self {
+            checks: Family::default(),
+            // 1 ms to ~16 s.
+            lag: Histogram::new(exponential_buckets(0.001, 2.0, 15)),
+            probes: Gauge::default(),
+            panics: Counter::default(),
+        };
+        registry.register(
+            "health_checks",
+            "Health checks made, by outcome",
+            metrics.checks.clone(),
+        );
+        registry.register(
+            "health_schedule_lag_seconds",
+            "How late health checks started after they were due",
+            metrics.lag.clone(),
+        );
+        registry.register(
+            "health_probes",
+            "Health probes scheduled",
+            metrics.probes.clone(),
+        );
+        registry.register(
+            "health_check_panics",
+            "Health check tasks that panicked and were scheduled again",
+            metrics.panics.clone(),
+        );
+        metrics
+    }
+}
+
+impl portico_core::environments::probes::engine::ProbeObserver for ProbeMetrics {
+    fn checked(&self, lag: std::time::Duration, outcome: portico_core::environments::HealthStatus) {
+        self.lag.observe(lag.as_secs_f64());
+        self.checks
+            .get_or_create(&OutcomeLabels {
+                outcome: outcome.as_str(),
+            })
+            .inc();
+    }
+
+    fn panicked(&self) {
+        self.panics.inc();
+    }
+
+    fn scheduled(&self, probes: usize) {
+        self.probes.set(i64::try_from(probes).unwrap_or(i64::MAX));
     }
 }
 

@@ -397,9 +397,10 @@ impl Environments {
     ) -> Result<Vec<UptimeBucket>, EnvironmentError> {
         let span = span.max(MINUTE);
         let rows = sqlx::query(
-            "SELECT (bucket / $1) * $1 AS start, SUM(checks) AS checks, SUM(healthy) AS healthy, \
-             SUM(degraded) AS degraded, SUM(down) AS down, SUM(latency_total) AS latency_total, \
-             SUM(latency_count) AS latency_count, MAX(latency_max) AS latency_max \
+            "SELECT (bucket / $1) * $1 AS start, CAST(SUM(checks) AS BIGINT) AS checks, \
+             CAST(SUM(healthy) AS BIGINT) AS healthy, CAST(SUM(degraded) AS BIGINT) AS degraded, \
+             CAST(SUM(down) AS BIGINT) AS down, CAST(SUM(latency_total) AS BIGINT) AS latency_total, \
+             CAST(SUM(latency_count) AS BIGINT) AS latency_count, MAX(latency_max) AS latency_max \
              FROM health_rollups WHERE entity_ref = $2 AND environment = $3 \
              AND resolution = 'minute' AND bucket >= $4 \
              GROUP BY 1 ORDER BY 1",

@@ -153,8 +153,9 @@ impl Environments {
         for chunk in keys.chunks(500) {
             let list = Placeholders::of(&conn).list(1, chunk.len());
             let sql = format!(
-                "SELECT e.ref_key, t.title FROM catalog_entities e \
-                 LEFT JOIN catalog_text t ON t.entity_id = e.id WHERE e.ref_key IN ({list})"
+                "SELECT e.ref_key, (SELECT MIN(s.original_value) FROM catalog_search s \
+                 WHERE s.entity_id = e.id AND s.key = 'metadata.title') AS title \
+                 FROM catalog_entities e WHERE e.ref_key IN ({list})"
             );
             let mut query = sqlx::query(&sql);
             for key in chunk {

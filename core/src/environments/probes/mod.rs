@@ -169,10 +169,7 @@ pub fn declared(
             let environment = key.strip_prefix(URL_ANNOTATION)?.to_ascii_lowercase();
             let url_field = "portico.dev/health-url.<environment>";
             let spec = match (&timing, value.as_str()) {
-                (Err(e), _) => Err(EnvironmentError::invalid(
-                    annotation_field(e),
-                    e.to_string(),
-                )),
+                (Err(e), _) => Err(copy_of(e)),
                 (Ok(_), None) => Err(EnvironmentError::invalid(url_field, "must be a URL")),
                 (Ok((interval_ms, timeout_ms, slow_ms)), Some(url)) => check_url(url_field, url)
                     .map(|url| ProbeSpec {
@@ -190,11 +187,13 @@ pub fn declared(
         .collect()
 }
 
-/// The field an annotation error names (kept when the error is passed on).
-fn annotation_field(error: &EnvironmentError) -> &'static str {
+/// The same invalid-input error again (one per environment the bad timing applies to).
+fn copy_of(error: &EnvironmentError) -> EnvironmentError {
     match error {
-        EnvironmentError::Invalid { field, .. } => field,
-        _ => "metadata.annotations",
+        EnvironmentError::Invalid { field, message } => {
+            EnvironmentError::invalid(field, message.clone())
+        }
+        other => EnvironmentError::invalid("metadata.annotations", other.to_string()),
     }
 }
 

@@ -10,10 +10,13 @@ use serde_json::{json, Value};
 use support::{databases, TestServer};
 
 /// What may be reached without signing in: probes, signing in, and the server function
-/// that tells the header whether anyone is signed in (the 404 page has a header too).
+/// that tells the header whether anyone is signed in (the 404 page has a header too),
+/// and GitHub's webhook, whose signature is its credential.
 fn is_public_path(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/login")
-        || path.starts_with("/auth/")
+    matches!(
+        path,
+        "/healthz" | "/readyz" | "/login" | "/api/v1/webhooks/github"
+    ) || path.starts_with("/auth/")
         || path.starts_with("/api/current_user")
 }
 
@@ -89,6 +92,18 @@ fn matrix() -> Vec<(&'static str, &'static str, Value, Role)> {
         ),
         ("GET", "/api/admin/tokens", Value::Null, Role::Admin),
         ("GET", "/api/admin/audit", Value::Null, Role::Admin),
+        ("GET", "/api/v1/environments", Value::Null, Role::Viewer),
+        ("GET", "/api/v1/deployments", Value::Null, Role::Viewer),
+        ("GET", "/api/v1/probes", Value::Null, Role::Viewer),
+        ("POST", "/api/v1/deployments", json!({}), Role::Sre),
+        ("POST", "/api/v1/health", json!({}), Role::Sre),
+        ("PUT", "/api/v1/probes", json!({}), Role::Sre),
+        (
+            "PUT",
+            "/api/v1/environments/qa",
+            json!({"tier": "nonsense"}),
+            Role::Admin,
+        ),
     ]
 }
 

@@ -68,6 +68,9 @@ impl TestServer {
             },
             roles: Default::default(),
             channels: Default::default(),
+            environments: Vec::new(),
+            github_webhook_secret: None,
+            health: Default::default(),
         };
         configure(&mut config);
         let server = Server::bind(&config)

@@ -6,6 +6,7 @@ use leptos_router::{path, SsrMode};
 use crate::components::layout::{Footer, Header};
 use crate::pages::admin::{audit::AuditPage, tokens::TokensPage};
 use crate::pages::catalog::{entity::EntityPage, list::CatalogPage};
+use crate::pages::environments::{detail::EnvironmentPage, matrix::EnvironmentsPage};
 use crate::pages::{home::HomePage, not_found::NotFound, status::StatusPage};
 
 /// The application: the frame around every page, and the routes.
@@ -23,6 +24,9 @@ pub fn App() -> impl IntoView {
                                         <Route path=path!("catalog") view=CatalogPage />
                                         // Rendered when its data is in, so that a missing entity answers 404.
                     <Route path=path!("catalog/:namespace/:kind/:name") view=EntityPage ssr=SsrMode::Async />
+                    <Route path=path!("environments") view=EnvironmentsPage />
+                    // Rendered when its data is in, so that a missing environment answers 404.
+                    <Route path=path!("environments/:name") view=EnvironmentPage ssr=SsrMode::Async />
                     <Route path=path!("status") view=StatusPage />
                     <Route path=path!("admin/tokens") view=TokensPage />
                     <Route path=path!("admin/audit") view=AuditPage />

@@ -21,6 +21,7 @@ pub fn Header() -> impl IntoView {
             <nav class="site-nav" aria-label="Sections">
                                 <A href="/" exact=true>"Overview"</A>
                 <A href="/catalog">"Catalog"</A>
+                <A href="/environments">"Environments"</A>
                 <A href="/status">"System status"</A>
             </nav>
             <ConnectionIndicator />

@@ -4,3 +4,4 @@ pub mod connection;
 pub mod layout;
 pub mod theme_toggle;
 pub mod user_menu;
+pub mod viewers;

@@ -112,9 +112,10 @@ impl Topic {
     }
 
     /// Whether the topic is a page people look at together (an entity, an environment
-    /// dashboard), whose joiners are shown to each other.
+    /// dashboard, the environments matrix on `deployments`), whose joiners are shown to
+    /// each other.
     pub fn tracks_presence(&self) -> bool {
-        matches!(self, Self::Entity(_) | Self::Environment(_))
+        matches!(self, Self::Entity(_) | Self::Environment(_) | Self::Deployments)
     }
 }
 

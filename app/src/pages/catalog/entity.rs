@@ -1,11 +1,13 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_location, use_params_map};
 use serde::{Deserialize, Serialize};
 
 use super::{kind_class, EntityLink, KindBadge, RefLink};
 use crate::error::AppError;
-use crate::live::{use_live_refresh, use_presence};
+use crate::components::viewers::Viewers;
+use crate::live::use_live_refresh;
+use crate::pages::environments::history::DeploymentsTab;
 use crate::pages::status::ErrorList;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,13 +105,15 @@ pub fn EntityPage() -> impl IntoView {
         Some(format!("entity:{kind}:{namespace}/{name}").to_lowercase())
     };
     use_live_refresh(topic, move || details.refetch());
+    let location = use_location();
+    let tab = Memo::new(move |_| Tab::from_search(&location.search.get()));
     view! {
         <Viewers topic />
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading the entity…"</p> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorList errors /> }>
                 {move || Suspend::new(async move {
                     details.await.map(|details| match details {
-                        Some(details) => view! { <EntityView details /> }.into_any(),
+                        Some(details) => view! { <EntityView details tab=tab.get() /> }.into_any(),
                         None => {
                             let (namespace, kind, name) = key();
                             view! { <Missing reference=format!("{kind}:{namespace}/{name}") /> }.into_any()
@@ -118,30 +122,6 @@ pub fn EntityPage() -> impl IntoView {
                 })}
             </ErrorBoundary>
         </Transition>
-    }
-}
-
-/// Who else has this page open (shown once someone does).
-#[component]
-fn Viewers(topic: impl Fn() -> Option<String> + Send + Sync + 'static) -> impl IntoView {
-    let viewers = use_presence(topic);
-    move || {
-        let viewers = viewers.get();
-        (!viewers.is_empty()).then(|| {
-            let names = viewers
-                .into_iter()
-                .map(|viewer| {
-                    let tabs = (viewer.tabs > 1).then(|| format!(" ×{}", viewer.tabs));
-                    view! { <li class="viewer">{viewer.name}{tabs}</li> }
-                })
-                .collect_view();
-            view! {
-                <section class="viewers" aria-label="Viewing now">
-                    <span>"Viewing now:"</span>
-                    <ul class="viewer-list" role="list">{names}</ul>
-                </section>
-            }
-        })
     }
 }
 
@@ -161,8 +141,40 @@ fn Missing(reference: String) -> impl IntoView {
     }
 }
 
+/// The tabs of an entity's page (`?tab=deployments`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Overview,
+    Deployments,
+}
+
+impl Tab {
+    fn from_search(search: &str) -> Self {
+        let search = search.strip_prefix('?').unwrap_or(search);
+        let deployments = form_urlencoded::parse(search.as_bytes())
+            .any(|(key, value)| key == "tab" && value == "deployments");
+        if deployments {
+            Self::Deployments
+        } else {
+            Self::Overview
+        }
+    }
+}
+
+/// The tab bar: links, so each tab has its URL.
 #[component]
-fn EntityView(details: EntityDetails) -> impl IntoView {
+fn Tabs(base: String, tab: Tab) -> impl IntoView {
+    let current = |t: Tab| (tab == t).then_some("page");
+    view! {
+        <nav class="tabs entity-tabs" aria-label="Entity sections">
+            <a class="tab" class:selected=tab == Tab::Overview aria-current=current(Tab::Overview) href=base.clone()>"Overview"</a>
+            <a class="tab" class:selected=tab == Tab::Deployments aria-current=current(Tab::Deployments) href=format!("{base}?tab=deployments")>"Deployments"</a>
+        </nav>
+    }
+}
+
+#[component]
+fn EntityView(details: EntityDetails, tab: Tab) -> impl IntoView {
     let heading = details
         .display_name
         .clone()
@@ -237,6 +249,11 @@ fn EntityView(details: EntityDetails) -> impl IntoView {
                 "This entity is an orphan: the location that defined it no longer lists it. Delete it, or add it back to its file."
             </p>
         })}
+        <Tabs base=format!("/catalog/{}/{}/{}", details.namespace, kind_lower, details.name) tab />
+        {(tab == Tab::Deployments).then(|| view! {
+            <DeploymentsTab reference=details.reference.to_lowercase() />
+        }.into_any())}
+        {(tab == Tab::Overview).then(|| view! {
         {problems}
         <div class="entity-grid">
             <Overview details=details.clone() />
@@ -263,6 +280,7 @@ fn EntityView(details: EntityDetails) -> impl IntoView {
                 <pre class="yaml"><code>{details.yaml.clone()}</code></pre>
             </details>
         </section>
+        }.into_any())}
     }
 }
 

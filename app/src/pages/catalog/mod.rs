@@ -8,7 +8,7 @@ mod graph;
 pub mod list;
 pub mod params;
 #[cfg(feature = "ssr")]
-mod server;
+pub(crate) mod server;
 
 use leptos::prelude::*;
 use leptos_router::components::A;

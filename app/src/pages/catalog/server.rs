@@ -220,7 +220,7 @@ fn row(entity: &StoredEntity) -> Option<CatalogRow> {
     })
 }
 
-fn link_to(reference: &EntityRef, title: Option<String>, resolved: bool) -> RefLink {
+pub(crate) fn link_to(reference: &EntityRef, title: Option<String>, resolved: bool) -> RefLink {
     RefLink {
         kind: reference.kind.clone(),
         label: title.unwrap_or_else(|| reference.name.clone()),

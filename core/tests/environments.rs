@@ -451,7 +451,7 @@ async fn history_is_counted_per_minute_and_rolled_up(t: &TestDb) {
         message: None,
         status: outcome,
     };
-    let results = vec![
+    let results = [
         result(start, HealthStatus::Healthy, 10),
         result(start + 1000, HealthStatus::Healthy, 30),
         result(start + minute, HealthStatus::Down, 50),

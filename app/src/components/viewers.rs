@@ -27,4 +27,3 @@ pub fn Viewers(topic: impl Fn() -> Option<String> + Send + Sync + 'static) -> im
         })
     }
 }
-

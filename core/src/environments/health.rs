@@ -175,7 +175,7 @@ impl Environments {
             message: push.message.clone().filter(|m| !m.trim().is_empty()),
             status,
         };
-        let changed = self.record(&[result.clone()], "api").await?;
+        let changed = self.record(std::slice::from_ref(&result), "api").await?;
         let health = self
             .health_of(&result.entity)
             .await?

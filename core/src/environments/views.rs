@@ -356,7 +356,7 @@ impl Environments {
                 });
             }
         }
-        out.sort_by(|a, b| b.id.cmp(&a.id));
+        out.sort_by_key(|change| std::cmp::Reverse(change.id));
         out.truncate(limit as usize);
         Ok(out)
     }

@@ -115,7 +115,10 @@ impl Topic {
     /// dashboard, the environments matrix on `deployments`), whose joiners are shown to
     /// each other.
     pub fn tracks_presence(&self) -> bool {
-        matches!(self, Self::Entity(_) | Self::Environment(_) | Self::Deployments)
+        matches!(
+            self,
+            Self::Entity(_) | Self::Environment(_) | Self::Deployments
+        )
     }
 }
 

@@ -4,8 +4,8 @@ use leptos_router::hooks::{use_location, use_params_map};
 use serde::{Deserialize, Serialize};
 
 use super::{kind_class, EntityLink, KindBadge, RefLink};
-use crate::error::AppError;
 use crate::components::viewers::Viewers;
+use crate::error::AppError;
 use crate::live::use_live_refresh;
 use crate::pages::environments::history::DeploymentsTab;
 use crate::pages::status::ErrorList;

@@ -28,7 +28,7 @@ fn minutes_label(start: i64) -> String {
 /// The share up as a percentage with the precision uptime figures need.
 pub fn percent(share: f64) -> String {
     let value = share * 100.0;
-    if value >= 99.95 && value < 100.0 {
+    if (99.95..100.0).contains(&value) {
         format!("{value:.2}%")
     } else {
         format!("{value:.1}%")

@@ -7,7 +7,9 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use super::matrix::Changes;
-use super::{ago, clock, CellView, ChangeView, ComponentView, DeploymentView, StatusBadge, VersionLink};
+use super::{
+    ago, clock, CellView, ChangeView, ComponentView, DeploymentView, StatusBadge, VersionLink,
+};
 use crate::components::viewers::Viewers;
 use crate::error::AppError;
 use crate::live::use_live_refresh;
@@ -96,14 +98,22 @@ fn Missing(name: String) -> impl IntoView {
 }
 
 #[component]
-fn Environment(data: EnvironmentData, shown: StoredValue<std::collections::HashMap<String, String>>) -> impl IntoView {
+fn Environment(
+    data: EnvironmentData,
+    shown: StoredValue<std::collections::HashMap<String, String>>,
+) -> impl IntoView {
     let now = data.now;
     let previous = shown.get_value();
     let mut now_shown = std::collections::HashMap::new();
     let unhealthy = data
         .rows
         .iter()
-        .filter(|r| r.cell.health.as_ref().is_some_and(|h| matches!(h.status.as_str(), "down" | "degraded")))
+        .filter(|r| {
+            r.cell
+                .health
+                .as_ref()
+                .is_some_and(|h| matches!(h.status.as_str(), "down" | "degraded"))
+        })
         .count();
     let rows = data
         .rows
@@ -140,7 +150,8 @@ fn Environment(data: EnvironmentData, shown: StoredValue<std::collections::HashM
         .collect_view();
     shown.set_value(now_shown);
     let table = if data.rows.is_empty() {
-        view! { <p class="empty">"Nothing is deployed or probed in this environment yet."</p> }.into_any()
+        view! { <p class="empty">"Nothing is deployed or probed in this environment yet."</p> }
+            .into_any()
     } else {
         view! {
             <div class="table-scroll">

@@ -8,7 +8,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 use serde::{Deserialize, Serialize};
 
-use super::{ago, clock, CellView, ChangeView, ComponentView, EnvironmentColumn, StatusBadge, VersionLink};
+use super::{
+    ago, clock, CellView, ChangeView, ComponentView, EnvironmentColumn, StatusBadge, VersionLink,
+};
 use crate::components::viewers::Viewers;
 use crate::error::AppError;
 use crate::live::use_live_refresh;
@@ -114,7 +116,11 @@ pub fn EnvironmentsPage() -> impl IntoView {
 }
 
 #[component]
-fn Matrix(data: MatrixData, filter: MatrixFilter, shown: StoredValue<HashMap<String, String>>) -> impl IntoView {
+fn Matrix(
+    data: MatrixData,
+    filter: MatrixFilter,
+    shown: StoredValue<HashMap<String, String>>,
+) -> impl IntoView {
     if data.environments.is_empty() {
         return view! {
             <section class="card empty-state">
@@ -220,11 +226,20 @@ fn Matrix(data: MatrixData, filter: MatrixFilter, shown: StoredValue<HashMap<Str
 }
 
 #[component]
-fn MatrixCell(cell: Option<CellView>, now: i64, changed: bool, environment: String) -> impl IntoView {
+fn MatrixCell(
+    cell: Option<CellView>,
+    now: i64,
+    changed: bool,
+    environment: String,
+) -> impl IntoView {
     let Some(cell) = cell else {
         return view! { <td class="cell cell-none"><span class="muted" aria-label="not there">"—"</span></td> }.into_any();
     };
-    let health = cell.health.as_ref().map_or("none", |h| h.status.as_str()).to_owned();
+    let health = cell
+        .health
+        .as_ref()
+        .map_or("none", |h| h.status.as_str())
+        .to_owned();
     let class = format!(
         "cell health-{health}{}",
         if changed { " changed" } else { "" }
@@ -268,7 +283,8 @@ fn Filters(data: MatrixData, filter: MatrixFilter) -> impl IntoView {
         .into_iter()
         .map(|t| option(t.to_owned(), t.to_owned(), filter.tier == t))
         .collect_view();
-    let cleared = (!filter.is_empty()).then(|| view! { <a class="button subtle" href="/environments">"Clear filters"</a> });
+    let cleared = (!filter.is_empty())
+        .then(|| view! { <a class="button subtle" href="/environments">"Clear filters"</a> });
     view! {
         <form class="filters" method="get" action="/environments" aria-label="Filters">
             <label>"Owner "
@@ -338,7 +354,8 @@ mod tests {
 
     #[test]
     fn filters_live_in_the_url() {
-        let filter = MatrixFilter::parse("?owner=group%3Adefault%2Fpayments&tier=production&mine=1");
+        let filter =
+            MatrixFilter::parse("?owner=group%3Adefault%2Fpayments&tier=production&mine=1");
         assert_eq!(filter.owner, "group:default/payments");
         assert_eq!(filter.tier, "production");
         assert!(filter.mine);

@@ -170,7 +170,10 @@ mod tests {
         assert_eq!(ago(100_000, 40_000), "1 min ago");
         assert_eq!(ago(7_200_000, 0), "2 h ago");
         assert_eq!(clock(3_600_000, 3_540_000), "00:59 UTC");
-        assert_eq!(clock(86_400_000 * 3, 86_400_000 + 60_000), "00:01 UTC, 2 d ago");
+        assert_eq!(
+            clock(86_400_000 * 3, 86_400_000 + 60_000),
+            "00:01 UTC, 2 d ago"
+        );
         assert_eq!(tone("rolled_back"), "bad");
         assert_eq!(status_label("rolled_back"), "rolled back");
     }

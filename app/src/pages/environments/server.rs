@@ -168,7 +168,10 @@ pub async fn matrix(
         .filter(|row| columns.iter().any(|c| row.cells.contains_key(&c.name)))
         .map(|row| MatrixRowView {
             component: component(&row.component),
-            cells: columns.iter().map(|c| row.cells.get(&c.name).map(cell)).collect(),
+            cells: columns
+                .iter()
+                .map(|c| row.cells.get(&c.name).map(cell))
+                .collect(),
         })
         .collect();
     let environments = columns
@@ -183,11 +186,19 @@ pub async fn matrix(
                 components: cells.len(),
                 unhealthy: cells
                     .iter()
-                    .filter(|c| c.health.as_ref().is_some_and(|h| matches!(h.status.as_str(), "down" | "degraded")))
+                    .filter(|c| {
+                        c.health
+                            .as_ref()
+                            .is_some_and(|h| matches!(h.status.as_str(), "down" | "degraded"))
+                    })
                     .count(),
                 failing: cells
                     .iter()
-                    .filter(|c| c.deployment.as_ref().is_some_and(|d| matches!(d.status.as_str(), "failed" | "rolled_back")))
+                    .filter(|c| {
+                        c.deployment
+                            .as_ref()
+                            .is_some_and(|d| matches!(d.status.as_str(), "failed" | "rolled_back"))
+                    })
                     .count(),
             }
         })

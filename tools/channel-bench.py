@@ -13,17 +13,15 @@ only; every wait is bounded; the temporary directory is removed afterwards.
 """
 
 import argparse
-import http.client
-import json
 import os
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 
 from benchdb import drop_database, new_database
+from benchhttp import request, wait_ready
 
 NAME = "channel-load"
 ENTITY_REF = f"component:default/{NAME}"
@@ -42,33 +40,6 @@ spec:
   lifecycle: production
   owner: group:default/bench
 """
-
-
-def request(port, method, path, body=None, token=None):
-    """One request; returns (status, body text)."""
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
-        response = conn.getresponse()
-        return response.status, response.read().decode("utf-8", "replace")
-    finally:
-        conn.close()
-
-
-def wait_ready(port, server):
-    for _ in range(600):  # 30 s
-        if server.poll() is not None:
-            raise SystemExit(f"portico serve exited with {server.returncode} before it was ready")
-        try:
-            if request(port, "GET", "/readyz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise SystemExit("portico serve was not ready after 30 s")
 
 
 def raise_open_files(sockets):

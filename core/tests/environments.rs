@@ -14,7 +14,9 @@ use portico_core::environments::deployments::{
     DeploymentCursor, DeploymentFilter, DeploymentReport, ReportOutcome,
 };
 use portico_core::environments::health::{CheckResult, HealthPush};
-use portico_core::environments::probes::engine::{ProbeEngine, ProbeSettings, Unobserved};
+use portico_core::environments::probes::engine::{
+    ProbeEngine, ProbeObserver, ProbeSettings, Unobserved,
+};
 use portico_core::environments::probes::{ProbeDefaults, ProbeRequest, Thresholds};
 use portico_core::environments::{
     DeploymentStatus, EnvironmentError, EnvironmentSpec, Environments, HealthStatus, Tier,
@@ -34,6 +36,7 @@ backend_tests!(
     health_changes_are_announced_only_when_the_status_changes,
     history_is_counted_per_minute_and_rolled_up,
     probes_follow_annotations_and_judge_with_hysteresis,
+    a_check_that_panics_is_scheduled_again,
 );
 
 const CATALOG: &str = r#"
@@ -775,6 +778,76 @@ spec: {{ type: service, lifecycle: production, owner: payments }}
     assert_eq!(
         health(&environments, entity, "staging").await,
         Some(HealthStatus::Unknown)
+    );
+    engine.abort();
+    feed.abort();
+}
+
+/// Panics in the first checks (the observer is called inside each check's task).
+struct PanicsFirst {
+    left: AtomicU64,
+    panics_seen: AtomicU64,
+}
+
+impl ProbeObserver for PanicsFirst {
+    fn checked(&self, _: Duration, _: HealthStatus) {
+        if self
+            .left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            panic!("a check that panics");
+        }
+    }
+
+    fn panicked(&self) {
+        self.panics_seen.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn scheduled(&self, _: usize) {}
+}
+
+async fn a_check_that_panics_is_scheduled_again(t: &TestDb) {
+    let service = Service::start().await;
+    let (portal, environments) = setup(t, CATALOG).await;
+    environments
+        .put_probe(
+            &ProbeRequest {
+                entity: "ledger".into(),
+                environment: "dev".into(),
+                url: service.url(),
+                interval: Some("1s".into()),
+                timeout: None,
+                slow: None,
+            },
+            &ProbeDefaults::default(),
+        )
+        .await
+        .unwrap();
+    let observer = Arc::new(PanicsFirst {
+        left: AtomicU64::new(2),
+        panics_seen: AtomicU64::new(0),
+    });
+    let feed = tokio::spawn(portal.events().feed().run());
+    let engine = tokio::spawn(
+        ProbeEngine::new(
+            environments.clone(),
+            ProbeSettings::default(),
+            Arc::clone(&observer) as Arc<dyn ProbeObserver>,
+        )
+        .run(),
+    );
+    until_health(
+        &environments,
+        "component:default/ledger",
+        "dev",
+        HealthStatus::Healthy,
+    )
+    .await;
+    assert_eq!(observer.panics_seen.load(Ordering::SeqCst), 2);
+    assert!(
+        !engine.is_finished(),
+        "the engine goes on after its checks panic"
     );
     engine.abort();
     feed.abort();

@@ -1,5 +1,6 @@
 //! Two `portico` processes on one PostgreSQL database: an event committed by either
-//! reaches the sockets of both.
+//! reaches the sockets of both; one of them runs the health probes, and the other takes
+//! over when it goes away.
 
 mod support;
 
@@ -47,6 +48,7 @@ async fn start(db: &TestDb, roots: &std::path::Path) -> Replica {
     let child = portico(db)
         .args(["serve", "--addr", &addr.to_string()])
         .env("PORTICO_CATALOG_ROOTS", roots)
+        .env("PORTICO_ENVIRONMENTS", "production")
         .stdout(Stdio::null())
         .spawn()
         .expect("portico serve starts");
@@ -219,5 +221,131 @@ async fn every_replica_delivers_every_event() {
     );
 
     drop((a, b));
+    db.cleanup().await;
+}
+
+/// A health endpoint that counts the checks it answers.
+async fn counted_health_endpoint() -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let count = std::sync::Arc::new(AtomicU64::new(0));
+    let counter = std::sync::Arc::clone(&count);
+    let app = axum::Router::new().route(
+        "/healthz",
+        axum::routing::get(move || {
+            let counter = std::sync::Arc::clone(&counter);
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (addr, count)
+}
+
+/// How many probes a replica schedules (the gauge only the probing instance sets).
+async fn probes_scheduled(client: &reqwest::Client, replica: &Replica) -> u64 {
+    let text = client
+        .get(format!("http://{}/metrics", replica.addr))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("portico_health_probes "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn one_replica_probes_and_another_takes_over_when_it_stops() {
+    use std::sync::atomic::Ordering;
+    let Some(db) = TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let (target, checks) = counted_health_endpoint().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("catalog-info.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: probed\n  annotations:\n    portico.dev/health-url.production: http://{target}/healthz\n    portico.dev/health-interval: 1s\nspec:\n  type: service\n  lifecycle: production\n  owner: group:default/team\n"
+        ),
+    )
+    .unwrap();
+    let a = start(&db, dir.path()).await;
+    let b = start(&db, dir.path()).await;
+    let created = portico(&db)
+        .args(["token", "create", "--name", "prober", "--role", "admin"])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let client = client_with_token(&token);
+    let registered = client
+        .post(format!("http://{}/api/catalog/locations", a.addr))
+        .json(&json!({"type": "file", "target": file}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), 201);
+
+    // Probing starts; then, over four seconds, checks come from one instance only.
+    for _ in 0..100 {
+        if checks.load(Ordering::SeqCst) >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let before = checks.load(Ordering::SeqCst);
+    assert!(before >= 2, "the probe never ran");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let made = checks.load(Ordering::SeqCst) - before;
+    assert!(
+        (2..=6).contains(&made),
+        "{made} checks in 4 s at a 1 s interval"
+    );
+    let (on_a, on_b) = (
+        probes_scheduled(&client, &a).await,
+        probes_scheduled(&client, &b).await,
+    );
+    assert_eq!(
+        on_a + on_b,
+        1,
+        "exactly one instance schedules the probe ({on_a}, {on_b})"
+    );
+
+    // The prober stops: the other takes over and the checks go on.
+    let survivor = if on_a == 1 {
+        drop(a);
+        b
+    } else {
+        drop(b);
+        a
+    };
+    let mut taken_over = false;
+    for _ in 0..150 {
+        if probes_scheduled(&client, &survivor).await == 1 {
+            taken_over = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(taken_over, "no instance took the probes over");
+    let resumed = checks.load(Ordering::SeqCst);
+    for _ in 0..50 {
+        if checks.load(Ordering::SeqCst) > resumed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        checks.load(Ordering::SeqCst) > resumed,
+        "the survivor never checked"
+    );
+    drop(survivor);
     db.cleanup().await;
 }

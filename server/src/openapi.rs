@@ -6,12 +6,13 @@ use utoipa::OpenApi;
 
 use crate::access::{Need, Routes};
 use crate::catalog::{locations, routes, schema};
+use crate::environments::routes as environments;
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Portico",
-        description = "Portico's JSON API. The catalog API is shaped like Backstage's, so Backstage's catalog clients work against it unchanged."
+        description = "Portico's JSON API. The catalog API is shaped like Backstage's, so Backstage's catalog clients work against it unchanged; the environments API takes deployment reports from CI/CD and health from monitoring."
     ),
     paths(
         routes::query_entities,
@@ -27,6 +28,16 @@ use crate::catalog::{locations, routes, schema};
         locations::delete_location,
         locations::refresh_entity,
         locations::validate_entity,
+        environments::list_environments,
+        environments::get_environment,
+        environments::put_environment,
+        environments::delete_environment,
+        environments::list_deployments,
+        environments::report_deployment,
+        environments::push_health,
+        environments::list_probes,
+        environments::put_probe,
+        environments::delete_probe,
     ),
     components(schemas(
         schema::Entity,
@@ -35,6 +46,9 @@ use crate::catalog::{locations, routes, schema};
     tags(
         (name = "catalog", description = "Entities, relations, queries and facets"),
         (name = "locations", description = "Where entities are read from"),
+        (name = "environments", description = "Environments and what runs in them"),
+        (name = "deployments", description = "Deployment reports from CI/CD"),
+        (name = "health", description = "Pushed health and health probes"),
     )
 )]
 pub struct ApiDoc;

@@ -600,6 +600,20 @@ async fn admins_define_environments_and_sres_manage_probes() {
         .await
         .unwrap();
     assert_eq!(refused.status().as_u16(), 409);
+    // The OpenAPI document describes the environments API.
+    let document: Value = server.get("/api/openapi.json").await.json().await.unwrap();
+    for (path, method) in [
+        ("/api/v1/deployments", "post"),
+        ("/api/v1/environments/{name}", "get"),
+        ("/api/v1/probes", "put"),
+        ("/api/v1/health", "post"),
+    ] {
+        assert!(
+            document["paths"][path][method].is_object(),
+            "{method} {path} is not in the OpenAPI document"
+        );
+    }
+    assert!(document["components"]["schemas"]["ReportBody"].is_object());
     let audit: Value = server
         .get("/api/admin/audit?action=environment.define")
         .await

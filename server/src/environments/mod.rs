@@ -7,6 +7,7 @@
 
 pub mod github;
 pub mod routes;
+pub mod schema;
 pub mod simulator;
 
 use std::sync::Arc;

@@ -19,7 +19,9 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::schema;
 use crate::access::{Need, Routes};
+use crate::catalog::schema::ErrorResponse;
 use crate::error::ApiError;
 use crate::identity::{audit_change, Caller};
 use crate::state::AppState;
@@ -124,7 +126,13 @@ fn component_json(state: &ComponentState) -> Value {
 
 /// `GET /api/v1/environments` → `{items: [{name, title, tier, order, components,
 /// unhealthy, failed_deployments}]}`.
-async fn list_environments(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    get, path = "/api/v1/environments", tag = "environments",
+    responses((status = 200, description = "Every environment, in display order, with its counts", body = schema::EnvironmentList))
+)]
+pub(crate) async fn list_environments(
+    State(state): State<AppState>,
+) -> Result<Json<Value>, ApiError> {
     let matrix = state.portal.environments().matrix().await?;
     let items: Vec<Value> = matrix
         .environments
@@ -153,7 +161,15 @@ async fn list_environments(State(state): State<AppState>) -> Result<Json<Value>,
 
 /// `GET /api/v1/environments/{name}` → `{name, title, tier, order, components: [{entity,
 /// deployment, health, …}]}`, problems first.
-async fn get_environment(
+#[utoipa::path(
+    get, path = "/api/v1/environments/{name}", tag = "environments",
+    params(("name" = String, Path, description = "The environment's name.")),
+    responses(
+        (status = 200, description = "The environment and every component with a deployment or a probe there, problems first", body = schema::EnvironmentView),
+        (status = 404, description = "No such environment", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn get_environment(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -168,9 +184,9 @@ async fn get_environment(
     Ok(Json(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct EnvironmentBody {
+pub(crate) struct EnvironmentBody {
     title: Option<String>,
     tier: Option<String>,
     order: Option<i64>,
@@ -178,7 +194,16 @@ struct EnvironmentBody {
 
 /// `PUT /api/v1/environments/{name}` `{tier?, title?, order?}` → the environment. The
 /// tier may be left out when the name says it (`staging`).
-async fn put_environment(
+#[utoipa::path(
+    put, path = "/api/v1/environments/{name}", tag = "environments",
+    params(("name" = String, Path, description = "The environment's name: a letter, then letters, digits or '-'.")),
+    request_body = EnvironmentBody,
+    responses(
+        (status = 200, description = "Defined", body = schema::Environment),
+        (status = 400, description = "A bad name, tier or title; the message says which", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn put_environment(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
@@ -217,7 +242,16 @@ async fn put_environment(
 }
 
 /// `DELETE /api/v1/environments/{name}` → 204, with its deployments and health.
-async fn delete_environment(
+#[utoipa::path(
+    delete, path = "/api/v1/environments/{name}", tag = "environments",
+    params(("name" = String, Path, description = "The environment's name.")),
+    responses(
+        (status = 204, description = "Removed, with its deployments, probes and health"),
+        (status = 404, description = "No such environment", body = ErrorResponse),
+        (status = 409, description = "Defined by the configuration: remove it there", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn delete_environment(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
@@ -228,7 +262,7 @@ async fn delete_environment(
 }
 
 #[derive(Deserialize)]
-struct DeploymentQuery {
+pub(crate) struct DeploymentQuery {
     entity: Option<String>,
     environment: Option<String>,
     limit: Option<String>,
@@ -240,7 +274,20 @@ const DEFAULT_PAGE: u32 = 50;
 
 /// `GET /api/v1/deployments?entity=&environment=&limit=&cursor=` → `{items, nextCursor?}`,
 /// newest first.
-async fn list_deployments(
+#[utoipa::path(
+    get, path = "/api/v1/deployments", tag = "deployments",
+    params(
+        ("entity" = Option<String>, Query, description = "A catalog reference: `component:default/payments` or `payments`."),
+        ("environment" = Option<String>, Query, description = "An environment's name."),
+        ("limit" = Option<u32>, Query, description = "Deployments per page, 1 to 500 (default 50)."),
+        ("cursor" = Option<String>, Query, description = "From `nextCursor`."),
+    ),
+    responses(
+        (status = 200, description = "Deployments, newest started first", body = schema::DeploymentPage),
+        (status = 400, description = "A parameter is invalid; the message names it", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn list_deployments(
     State(state): State<AppState>,
     Query(query): Query<DeploymentQuery>,
 ) -> Result<Json<Value>, ApiError> {
@@ -285,9 +332,9 @@ async fn list_deployments(
     Ok(Json(body))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReportBody {
+pub(crate) struct ReportBody {
     id: String,
     entity: String,
     environment: String,
@@ -303,7 +350,17 @@ struct ReportBody {
 /// `POST /api/v1/deployments` `{id, entity, environment, version, status, commit?, url?,
 /// started_at?, finished_at?, actor?}` → 201 for a new deployment, 200 otherwise, with
 /// `{deployment, outcome}` (`created`, `advanced`, `unchanged` or `stale`).
-async fn report_deployment(
+#[utoipa::path(
+    post, path = "/api/v1/deployments", tag = "deployments",
+    request_body = ReportBody,
+    responses(
+        (status = 201, description = "A new deployment", body = schema::ReportResult),
+        (status = 200, description = "A known deployment: advanced, unchanged or stale", body = schema::ReportResult),
+        (status = 400, description = "Unknown entity or environment, bad status, time or field; nothing stored", body = ErrorResponse),
+        (status = 409, description = "A finished deployment reported with the other outcome, or an id reused", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn report_deployment(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     body: Bytes,
@@ -347,9 +404,9 @@ pub(super) fn report_response(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct HealthBody {
+pub(crate) struct HealthBody {
     entity: String,
     environment: String,
     status: String,
@@ -360,7 +417,18 @@ struct HealthBody {
 /// `POST /api/v1/health` `{entity, environment, status, message?, latency_ms?}` → the
 /// health now, and whether it changed. For monitoring systems that know better than a
 /// probe; taken as is, without hysteresis.
-async fn push_health(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, ApiError> {
+#[utoipa::path(
+    post, path = "/api/v1/health", tag = "health",
+    request_body = HealthBody,
+    responses(
+        (status = 200, description = "The health now, and whether it changed", body = schema::PushedHealth),
+        (status = 400, description = "Unknown entity or environment, bad status or latency", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn push_health(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let body: HealthBody = parse_body(&body, "a health report ({entity, environment, status, …})")?;
     let (health, changed) = state
         .portal
@@ -393,14 +461,22 @@ fn probe_json(probe: &ProbeSpec) -> Value {
 }
 
 #[derive(Deserialize)]
-struct ProbeQuery {
+pub(crate) struct ProbeQuery {
     entity: Option<String>,
     environment: Option<String>,
 }
 
 /// `GET /api/v1/probes?entity=&environment=` → `{items: [{entity, environment, url,
 /// interval_ms, timeout_ms, slow_ms, source}]}`.
-async fn list_probes(
+#[utoipa::path(
+    get, path = "/api/v1/probes", tag = "health",
+    params(
+        ("entity" = Option<String>, Query, description = "A catalog reference."),
+        ("environment" = Option<String>, Query, description = "An environment's name."),
+    ),
+    responses((status = 200, description = "Probes, from annotations and the API", body = schema::ProbeList))
+)]
+pub(crate) async fn list_probes(
     State(state): State<AppState>,
     Query(query): Query<ProbeQuery>,
 ) -> Result<Json<Value>, ApiError> {
@@ -422,9 +498,9 @@ async fn list_probes(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ProbeBody {
+pub(crate) struct ProbeBody {
     entity: String,
     environment: String,
     url: String,
@@ -435,7 +511,16 @@ struct ProbeBody {
 
 /// `PUT /api/v1/probes` `{entity, environment, url, interval?, timeout?, slow?}` → the
 /// probe (durations like `15s`, `500ms`).
-async fn put_probe(
+#[utoipa::path(
+    put, path = "/api/v1/probes", tag = "health",
+    request_body = ProbeBody,
+    responses(
+        (status = 200, description = "Defined", body = schema::Probe),
+        (status = 400, description = "A bad URL, duration, entity or environment", body = ErrorResponse),
+        (status = 409, description = "Declared by the entity's catalog annotation: change it there", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn put_probe(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     body: Bytes,
@@ -471,7 +556,19 @@ async fn put_probe(
 }
 
 /// `DELETE /api/v1/probes?entity=&environment=` → 204.
-async fn delete_probe(
+#[utoipa::path(
+    delete, path = "/api/v1/probes", tag = "health",
+    params(
+        ("entity" = String, Query, description = "A catalog reference."),
+        ("environment" = String, Query, description = "An environment's name."),
+    ),
+    responses(
+        (status = 204, description = "Removed, with the health it measured"),
+        (status = 404, description = "No such probe", body = ErrorResponse),
+        (status = 409, description = "Declared by the entity's catalog annotation: remove it there", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn delete_probe(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(query): Query<ProbeQuery>,

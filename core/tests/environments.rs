@@ -37,6 +37,7 @@ backend_tests!(
     history_is_counted_per_minute_and_rolled_up,
     probes_follow_annotations_and_judge_with_hysteresis,
     a_check_that_panics_is_scheduled_again,
+    a_long_health_url_is_found_at_start,
 );
 
 const CATALOG: &str = r#"
@@ -851,4 +852,36 @@ async fn a_check_that_panics_is_scheduled_again(t: &TestDb) {
     );
     engine.abort();
     feed.abort();
+}
+
+async fn a_long_health_url_is_found_at_start(t: &TestDb) {
+    let service = Service::start().await;
+    // Longer than the search index keeps: the engine reads the bodies themselves.
+    let url = format!("{}?{}", service.url(), "padding=x&".repeat(30));
+    assert!(url.len() > 250);
+    let catalog = format!(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: long-url\n  annotations:\n    portico.dev/health-url.staging: \"{url}\"\n    portico.dev/health-interval: 1s\nspec: {{ type: service, lifecycle: production, owner: payments }}\n"
+    );
+    let (_, environments) = setup(t, &catalog).await;
+    let engine = tokio::spawn(
+        ProbeEngine::new(
+            environments.clone(),
+            ProbeSettings::default(),
+            Arc::new(Unobserved),
+        )
+        .run(),
+    );
+    until_health(
+        &environments,
+        "component:default/long-url",
+        "staging",
+        HealthStatus::Healthy,
+    )
+    .await;
+    let probes = environments
+        .probes(Some("component:default/long-url"), None)
+        .await
+        .unwrap();
+    assert_eq!(probes[0].url, url);
+    engine.abort();
 }

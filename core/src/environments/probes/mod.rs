@@ -32,7 +32,7 @@ pub use hysteresis::{Thresholds, Tracker};
 use super::deployments::check_url;
 use super::{EnvironmentError, Environments, PROBES_TOPIC};
 use crate::events::NewEvent;
-use crate::storage::sql::now_millis;
+use crate::storage::sql::{escape_like, now_millis};
 
 pub const URL_ANNOTATION: &str = "portico.dev/health-url.";
 pub const INTERVAL_ANNOTATION: &str = "portico.dev/health-interval";
@@ -365,18 +365,14 @@ impl Environments {
     }
 
     /// Reference keys of catalog entities with a `portico.dev/health-url.*` annotation.
+    /// Read from the stored bodies, not the search index, which leaves out values over
+    /// 200 characters (a long URL would be missed): one scan, at start and after the
+    /// engine falls behind.
     pub async fn entities_declaring_probes(&self) -> Result<Vec<String>, EnvironmentError> {
-        // The search index holds annotations under `metadata.annotations.<key>`; a key
-        // range finds them through its index.
-        let prefix = format!("metadata.annotations.{URL_ANNOTATION}");
-        let end = format!("{}/", prefix.trim_end_matches('.'));
         Ok(sqlx::query_scalar(
-            "SELECT DISTINCT e.ref_key FROM catalog_search s \
-             JOIN catalog_entities e ON e.id = s.entity_id \
-             WHERE s.key >= $1 AND s.key < $2",
+            r"SELECT ref_key FROM catalog_entities WHERE body LIKE $1 ESCAPE '\' ORDER BY ref_key",
         )
-        .bind(&prefix)
-        .bind(&end)
+        .bind(format!("%\"{}%", escape_like(URL_ANNOTATION)))
         .fetch_all(self.db.pool())
         .await?)
     }

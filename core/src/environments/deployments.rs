@@ -58,10 +58,6 @@ pub struct DeploymentFilter {
     /// A reference key.
     pub entity: Option<String>,
     pub environment: Option<String>,
-    /// Only those started at or after this time (Unix milliseconds).
-    pub since: Option<i64>,
-    /// Only those whose status is one of these.
-    pub statuses: Vec<DeploymentStatus>,
     pub limit: u32,
     /// From the previous page.
     pub cursor: Option<DeploymentCursor>,
@@ -416,17 +412,6 @@ impl Environments {
         }
         if let Some(environment) = &filter.environment {
             conditions.push(format!("environment = {}", sql.bind(environment.as_str())));
-        }
-        if let Some(since) = filter.since {
-            conditions.push(format!("started_at >= {}", sql.bind(since)));
-        }
-        if !filter.statuses.is_empty() {
-            let statuses: Vec<String> = filter
-                .statuses
-                .iter()
-                .map(|s| sql.bind(s.as_str()))
-                .collect();
-            conditions.push(format!("status IN ({})", statuses.join(", ")));
         }
         if let Some(cursor) = filter.cursor {
             let started = sql.bind(cursor.started_at);

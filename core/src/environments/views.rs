@@ -123,6 +123,44 @@ pub struct EnvironmentHistory {
     pub checks: Vec<RecentCheck>,
 }
 
+/// What runs where: each current deployment's row (filtered by the caller on `c.`).
+const RUNNING: &str =
+    "SELECT d.seq, d.id, d.entity_ref, d.environment, d.version, d.commit_sha, d.url, \
+     d.status, d.started_at, d.finished_at, d.actor, d.reported_by, d.updated_at \
+     FROM current_deployments c JOIN deployments d ON d.seq = c.deployment_seq";
+
+/// How an environment is doing, over some of its components.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Components with a deployment or a probe there.
+    pub components: usize,
+    /// Components degraded or down there.
+    pub unhealthy: usize,
+    /// Components whose deployment there failed or was rolled back.
+    pub failing: usize,
+}
+
+impl Counts {
+    pub fn of<'a>(states: impl IntoIterator<Item = &'a ComponentState>) -> Self {
+        states
+            .into_iter()
+            .fold(Self::default(), |mut counts, state| {
+                counts.components += 1;
+                if state.health.as_ref().is_some_and(|h| h.status.is_problem()) {
+                    counts.unhealthy += 1;
+                }
+                if state
+                    .deployment
+                    .as_ref()
+                    .is_some_and(|d| d.status.is_problem())
+                {
+                    counts.failing += 1;
+                }
+                counts
+            })
+    }
+}
+
 /// Spans of the 24-hour charts: 96 of a quarter-hour.
 pub const HISTORY_SPAN_MS: i64 = 15 * 60_000;
 const DAY_MS: i64 = 24 * 3_600_000;
@@ -201,11 +239,7 @@ impl Environments {
         let filter = environment.map_or(String::new(), |_| " WHERE c.environment = $1".into());
         let mut conn = self.db.pool().acquire().await?;
         let mut deployments: BTreeMap<(String, String), Deployment> = BTreeMap::new();
-        let sql = format!(
-            "SELECT d.seq, d.id, d.entity_ref, d.environment, d.version, d.commit_sha, d.url, d.status, \
-             d.started_at, d.finished_at, d.actor, d.reported_by, d.updated_at \
-             FROM current_deployments c JOIN deployments d ON d.seq = c.deployment_seq{filter}"
-        );
+        let sql = format!("{RUNNING}{filter}");
         let mut query = sqlx::query(&sql);
         if let Some(environment) = environment {
             query = query.bind(environment);
@@ -421,12 +455,9 @@ impl Environments {
         entity: &str,
         environment: &str,
     ) -> Result<Option<Deployment>, EnvironmentError> {
-        let row = sqlx::query(
-            "SELECT d.seq, d.id, d.entity_ref, d.environment, d.version, d.commit_sha, d.url, d.status, \
-             d.started_at, d.finished_at, d.actor, d.reported_by, d.updated_at \
-             FROM current_deployments c JOIN deployments d ON d.seq = c.deployment_seq \
-             WHERE c.entity_ref = $1 AND c.environment = $2",
-        )
+        let row = sqlx::query(&format!(
+            "{RUNNING} WHERE c.entity_ref = $1 AND c.environment = $2"
+        ))
         .bind(entity)
         .bind(environment)
         .fetch_optional(self.db.pool())

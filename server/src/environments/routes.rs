@@ -10,7 +10,7 @@ use portico_core::environments::deployments::{
 };
 use portico_core::environments::health::HealthPush;
 use portico_core::environments::probes::{ProbeRequest, ProbeSpec};
-use portico_core::environments::views::ComponentState;
+use portico_core::environments::views::{ComponentState, Counts};
 use portico_core::environments::{
     definitions::Source, Deployment, Environment, EnvironmentSpec, Health,
 };
@@ -138,21 +138,16 @@ pub(crate) async fn list_environments(
         .environments
         .iter()
         .map(|environment| {
-            let cells: Vec<&ComponentState> = matrix
-                .rows
-                .iter()
-                .filter_map(|row| row.cells.get(&environment.name))
-                .collect();
+            let counts = Counts::of(
+                matrix
+                    .rows
+                    .iter()
+                    .filter_map(|row| row.cells.get(&environment.name)),
+            );
             let mut item = environment_json(environment);
-            item["components"] = json!(cells.len());
-            item["unhealthy"] = json!(cells
-                .iter()
-                .filter(|c| c.health.as_ref().is_some_and(|h| h.status.is_problem()))
-                .count());
-            item["failed_deployments"] = json!(cells
-                .iter()
-                .filter(|c| c.deployment.as_ref().is_some_and(|d| d.status.is_problem()))
-                .count());
+            item["components"] = json!(counts.components);
+            item["unhealthy"] = json!(counts.unhealthy);
+            item["failed_deployments"] = json!(counts.failing);
             item
         })
         .collect();
@@ -322,7 +317,6 @@ pub(crate) async fn list_deployments(
             environment,
             limit,
             cursor,
-            ..DeploymentFilter::default()
         })
         .await?;
     let mut body = json!({ "items": page.items.iter().map(deployment_json).collect::<Vec<_>>() });

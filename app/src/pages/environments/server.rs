@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use portico_core::catalog::reference::RefContext;
 use portico_core::catalog::EntityRef;
-use portico_core::environments::views::{Change, ComponentInfo, ComponentState, HISTORY_SPAN_MS};
+use portico_core::environments::views::{
+    Change, ComponentInfo, ComponentState, Counts, HISTORY_SPAN_MS,
+};
 use portico_core::environments::{Deployment, EnvironmentError, Health};
 use portico_core::identity::Principal;
 use portico_core::storage::sql::now_millis;
@@ -161,46 +163,34 @@ pub async fn matrix(
             && (!filter.mine
                 || principal.is_some_and(|p| info.owner.as_deref().is_some_and(|o| p.owns(o))))
     };
-    let rows: Vec<MatrixRowView> = matrix
+    let kept: Vec<_> = matrix
         .rows
         .iter()
         .filter(|row| keeps(&row.component))
         .filter(|row| columns.iter().any(|c| row.cells.contains_key(&c.name)))
+        .collect();
+    let environments = columns
+        .iter()
+        .map(|column| {
+            let counts = Counts::of(kept.iter().filter_map(|row| row.cells.get(&column.name)));
+            EnvironmentColumn {
+                name: column.name.clone(),
+                title: column.title.clone(),
+                tier: column.tier.as_str().to_owned(),
+                components: counts.components,
+                unhealthy: counts.unhealthy,
+                failing: counts.failing,
+            }
+        })
+        .collect();
+    let rows: Vec<MatrixRowView> = kept
+        .iter()
         .map(|row| MatrixRowView {
             component: component(&row.component),
             cells: columns
                 .iter()
                 .map(|c| row.cells.get(&c.name).map(cell))
                 .collect(),
-        })
-        .collect();
-    let environments = columns
-        .iter()
-        .enumerate()
-        .map(|(i, column)| {
-            let cells: Vec<&CellView> = rows.iter().filter_map(|r| r.cells[i].as_ref()).collect();
-            EnvironmentColumn {
-                name: column.name.clone(),
-                title: column.title.clone(),
-                tier: column.tier.as_str().to_owned(),
-                components: cells.len(),
-                unhealthy: cells
-                    .iter()
-                    .filter(|c| {
-                        c.health
-                            .as_ref()
-                            .is_some_and(|h| matches!(h.status.as_str(), "down" | "degraded"))
-                    })
-                    .count(),
-                failing: cells
-                    .iter()
-                    .filter(|c| {
-                        c.deployment
-                            .as_ref()
-                            .is_some_and(|d| matches!(d.status.as_str(), "failed" | "rolled_back"))
-                    })
-                    .count(),
-            }
         })
         .collect();
     Ok(MatrixData {

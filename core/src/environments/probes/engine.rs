@@ -316,6 +316,21 @@ impl ProbeEngine {
                     return Ok(());
                 };
                 let key = reference.key();
+                // Most catalog changes concern no probe: one read of the entity tells.
+                let scheduled = schedule.probes.keys().any(|(entity, _)| *entity == key);
+                if !scheduled && !problems.keys().any(|(entity, _)| *entity == key) {
+                    let declares = self
+                        .environments
+                        .catalog()
+                        .entity(&reference)
+                        .await?
+                        .is_some_and(|e| {
+                            !declared(&key, &e.body, &self.settings.defaults).is_empty()
+                        });
+                    if !declares {
+                        return Ok(());
+                    }
+                }
                 let environments = self.environment_names().await?;
                 self.sync_entities(std::slice::from_ref(&key), &environments, problems)
                     .await?;

@@ -7,6 +7,7 @@ use crate::environments::Environments;
 use crate::events::{EventBus, Events};
 use crate::identity::{Identity, RoleMapping};
 use crate::storage::{Database, StorageError};
+use crate::templates::{tasks::Runtime, TemplateSettings, Templates};
 
 /// The portal: one cheap-to-clone handle on the database and the event bus.
 ///
@@ -22,6 +23,8 @@ struct Inner {
     bus: EventBus,
     locations: Arc<LocationPolicy>,
     roles: Arc<RoleMapping>,
+    /// Template runs under way on this instance, shared by every handle.
+    templates: Arc<Runtime>,
     started_at: Instant,
 }
 
@@ -34,6 +37,8 @@ pub struct Settings {
     pub locations: LocationPolicy,
     /// Which groups give which role.
     pub roles: RoleMapping,
+    /// Where templates may publish repositories, and where their workspaces go.
+    pub templates: TemplateSettings,
 }
 
 impl Portal {
@@ -54,6 +59,7 @@ impl Portal {
                 bus: EventBus::new(),
                 locations: Arc::default(),
                 roles: Arc::default(),
+                templates: Templates::runtime(TemplateSettings::default()),
                 started_at: Instant::now(),
             }),
         }
@@ -68,6 +74,7 @@ impl Portal {
                 bus: self.inner.bus.clone(),
                 locations: Arc::new(settings.locations),
                 roles: Arc::new(settings.roles),
+                templates: Templates::runtime(settings.templates),
                 started_at: self.inner.started_at,
             }),
         }
@@ -95,6 +102,16 @@ impl Portal {
     /// Environments, deployments and health.
     pub fn environments(&self) -> Environments {
         Environments::new(self.inner.db.clone(), self.catalog(), self.events())
+    }
+
+    /// Golden paths: templates and their runs.
+    pub fn templates(&self) -> Templates {
+        Templates::new(
+            self.inner.db.clone(),
+            self.catalog(),
+            self.events(),
+            Arc::clone(&self.inner.templates),
+        )
     }
 
     /// Users, API tokens, sessions and the audit log.

@@ -10,12 +10,15 @@ use std::path::{Path, PathBuf};
 
 use portico_core::catalog::locations::LocationPolicy;
 use portico_core::catalog::remote::RemoteReader;
+use portico_core::demo::golden_paths::DEMO_GIT_HOST;
 use portico_core::environments::probes::engine::ProbeSettings;
 use portico_core::environments::probes::{
     parse_duration as parse_probe_duration, ProbeDefaults, Thresholds,
 };
 use portico_core::environments::EnvironmentSpec;
 use portico_core::identity::{Role, RoleMapping};
+use portico_core::templates::git::{GitHost, GitHosts};
+use portico_core::templates::TemplateSettings;
 use portico_core::Settings;
 use serde::Deserialize;
 
@@ -26,6 +29,7 @@ pub const DEFAULT_CONFIG_FILE: &str = "portico.toml";
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/portico.db";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
+pub const DEFAULT_DATA_DIR: &str = "data";
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -55,6 +59,12 @@ pub struct Config {
     pub github_webhook_secret: Option<Secret>,
     /// The health probe engine: concurrency, hysteresis, default timing.
     pub health: ProbeSettings,
+    /// Where templates may publish new repositories (`publish:git`).
+    pub git_hosts: GitHosts,
+    /// Where template tasks get their workspaces; `None`: the system's temporary directory.
+    pub task_dir: Option<PathBuf>,
+    /// Where the demo keeps its golden paths and the repositories they create (absolute).
+    pub data_dir: PathBuf,
 }
 
 /// A secret setting: its `Debug` hides it.
@@ -229,6 +239,9 @@ struct FileConfig {
     health_interval: Option<String>,
     health_timeout: Option<String>,
     health_slow: Option<String>,
+    git_hosts: Option<Vec<GitHost>>,
+    task_dir: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -252,9 +265,14 @@ impl Config {
         Settings {
             locations: LocationPolicy {
                 file_roots: self.catalog_roots.clone(),
-                remote: RemoteReader::new(self.catalog_url_hosts.clone()),
+                remote: RemoteReader::new(self.catalog_url_hosts.clone())
+                    .with_git_hosts(self.git_hosts.clone()),
             },
             roles: self.roles.clone(),
+            templates: TemplateSettings {
+                git_hosts: self.git_hosts.clone(),
+                work_dir: self.task_dir.clone(),
+            },
         }
     }
 
@@ -514,6 +532,45 @@ impl Config {
                 slow: probe_duration("PORTICO_HEALTH_SLOW", file.health_slow, "health_slow", "1s")?,
             },
         };
+        let git_hosts = match env("PORTICO_GIT_HOSTS") {
+            Some(value) => GitHosts::parse(&value).map_err(|message| ConfigError::Invalid {
+                setting: "PORTICO_GIT_HOSTS".into(),
+                message,
+            })?,
+            None => GitHosts::new(file.git_hosts.unwrap_or_default()).map_err(|message| {
+                ConfigError::Invalid {
+                    setting: key("git_hosts"),
+                    message,
+                }
+            })?,
+        };
+        let data_dir = env("PORTICO_DATA_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let data_dir = std::env::current_dir()
+            .map(|cwd| cwd.join(&data_dir))
+            .unwrap_or(data_dir);
+        let mut git_hosts = git_hosts;
+        if demo && git_hosts.get(DEMO_GIT_HOST).is_none() {
+            // The demo's golden paths publish to a git root of their own.
+            let root = data_dir.join("git");
+            let mut hosts = git_hosts.list().to_vec();
+            hosts.push(GitHost {
+                host: DEMO_GIT_HOST.to_owned(),
+                push_url: format!("file://{}/{{owner}}/{{repo}}.git", root.display()),
+                token: None,
+            });
+            git_hosts = GitHosts::new(hosts).map_err(|message| ConfigError::Invalid {
+                setting: "PORTICO_DATA_DIR".into(),
+                message,
+            })?;
+        }
+        let task_dir = env("PORTICO_TASK_DIR")
+            .filter(|d| !d.is_empty())
+            .map(PathBuf::from)
+            .or(file.task_dir);
         Ok(Self {
             addr,
             database_url,
@@ -528,6 +585,9 @@ impl Config {
             environments,
             github_webhook_secret,
             health,
+            git_hosts,
+            task_dir,
+            data_dir,
         })
     }
 }

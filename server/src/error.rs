@@ -17,6 +17,7 @@ use portico_core::environments::EnvironmentError;
 use portico_core::events::EventError;
 use portico_core::identity::IdentityError;
 use portico_core::storage::StorageError;
+use portico_core::templates::TemplateError;
 use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,13 @@ pub enum ApiError {
     /// The request's input breaks a rule; the message names the field.
     #[error("{0}")]
     Input(String),
+    /// The request's input breaks rules of several fields: `errors` lists each field and
+    /// its rule, for forms to show next to the field.
+    #[error("{message}")]
+    Fields {
+        message: String,
+        errors: Vec<serde_json::Value>,
+    },
     /// The request conflicts with what exists (a location registered twice).
     #[error("{0}")]
     Conflict(String),
@@ -58,7 +66,7 @@ impl ApiError {
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "NotFoundError"),
             Self::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "AuthenticationError"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "NotAllowedError"),
-            Self::Input(_) => (StatusCode::BAD_REQUEST, "InputError"),
+            Self::Input(_) | Self::Fields { .. } => (StatusCode::BAD_REQUEST, "InputError"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "ConflictError"),
             Self::Upstream(_) => (StatusCode::BAD_GATEWAY, "BadGatewayError"),
             Self::Unavailable(_) | Self::TryLater(_) => {
@@ -79,7 +87,8 @@ impl IntoResponse for ApiError {
             | Self::Input(m)
             | Self::Conflict(m)
             | Self::Upstream(m)
-            | Self::TryLater(m) => m.clone(),
+            | Self::TryLater(m)
+            | Self::Fields { message: m, .. } => m.clone(),
             Self::Unavailable(e) => {
                 tracing::warn!(error = e as &dyn std::error::Error, "storage unavailable");
                 "The service is temporarily unavailable; try again shortly.".to_owned()
@@ -89,11 +98,20 @@ impl IntoResponse for ApiError {
                 "An internal error occurred.".to_owned()
             }
         };
-        let body = json!({ "error": { "name": name, "message": message } });
+        let fields = match &self {
+            Self::Fields { errors, .. } => Some(errors.clone()),
+            _ => None,
+        };
+        let mut body = json!({ "error": { "name": name, "message": message } });
+        if let Some(fields) = &fields {
+            body["errors"] = json!(fields);
+        }
         let mut response = (status, Json(body)).into_response();
-        response
-            .extensions_mut()
-            .insert(ErrorDetails { name, message });
+        response.extensions_mut().insert(ErrorDetails {
+            name,
+            message,
+            fields,
+        });
         response
     }
 }
@@ -103,6 +121,8 @@ impl IntoResponse for ApiError {
 struct ErrorDetails {
     name: &'static str,
     message: String,
+    /// Per-field errors, for [`ApiError::Fields`].
+    fields: Option<Vec<serde_json::Value>>,
 }
 
 /// Middleware: completes every [`ApiError`] body with the request and the status.
@@ -114,11 +134,14 @@ pub async fn envelope(request: Request, next: Next) -> Response {
         return response;
     };
     let status = response.status();
-    let body = json!({
+    let mut body = json!({
         "error": { "name": details.name, "message": details.message },
         "request": { "method": method, "url": url },
         "response": { "statusCode": status.as_u16() },
     });
+    if let Some(fields) = details.fields {
+        body["errors"] = json!(fields);
+    }
     let mut rebuilt = (status, Json(body)).into_response();
     // Keep what the error set besides its body (`WWW-Authenticate`, for one).
     for (name, value) in response.headers() {
@@ -174,6 +197,29 @@ impl From<EnvironmentError> for ApiError {
             EnvironmentError::Storage(e) => e.into(),
             EnvironmentError::Catalog(e) => e.into(),
             EnvironmentError::Event(e) => e.into(),
+        }
+    }
+}
+
+impl From<TemplateError> for ApiError {
+    fn from(e: TemplateError) -> Self {
+        match e {
+            TemplateError::Invalid { .. } | TemplateError::Template(_) => {
+                Self::Input(e.to_string())
+            }
+            TemplateError::Values(ref errors) => Self::Fields {
+                message: e.to_string(),
+                errors: errors
+                    .iter()
+                    .map(|f| json!({ "field": f.field, "message": f.message }))
+                    .collect(),
+            },
+            TemplateError::NotFound(_) => Self::NotFound(e.to_string()),
+            TemplateError::Conflict(_) => Self::Conflict(e.to_string()),
+            TemplateError::Corrupt(_) => Self::Internal(Box::new(e)),
+            TemplateError::Storage(e) => e.into(),
+            TemplateError::Catalog(e) => e.into(),
+            TemplateError::Event(e) => e.into(),
         }
     }
 }

@@ -30,4 +30,5 @@ pub mod operations;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod templates;
 pub mod ui;

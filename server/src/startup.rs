@@ -25,7 +25,7 @@ use crate::events::hub::Hub;
 use crate::identity::{self, AuthState};
 use crate::operations::metrics::{self, Metrics};
 use crate::state::AppState;
-use crate::{catalog, environments, events, openapi, operations, ui};
+use crate::{catalog, environments, events, openapi, operations, templates, ui};
 
 /// The name wasm-bindgen's output is given (`pkg/portico.js`, `pkg/portico.wasm`);
 /// `.cargo/config.toml` bakes the same name into the app as `LEPTOS_OUTPUT_NAME`.
@@ -96,6 +96,8 @@ struct Background {
     environments: Vec<portico_core::environments::EnvironmentSpec>,
     health: portico_core::environments::probes::engine::ProbeSettings,
     probe_metrics: metrics::ProbeMetrics,
+    /// Where the demo's golden paths are written.
+    data_dir: std::path::PathBuf,
 }
 
 impl Server {
@@ -153,6 +155,7 @@ impl Server {
             environments: config.environments.clone(),
             health: config.health.clone(),
             probe_metrics: state.metrics.probes.clone(),
+            data_dir: config.data_dir.clone(),
         };
         let (router, access) = router(state, config)?;
         Ok(Self {
@@ -248,6 +251,7 @@ fn router(state: AppState, config: &Config) -> Result<(Router, Arc<AccessTable>)
         .merge(identity::admin::routes())
         // Environments, deployments and health.
         .merge(environments::routes())
+        .merge(templates::routes())
         // The live channel (websocket).
         .merge(events::routes())
         .any("/api/{*path}", Need::VIEWER, api_not_found)
@@ -351,6 +355,7 @@ async fn prepare_database(portal: Portal, hub: Arc<Hub>, background: Background,
     let presence = Arc::clone(&hub);
     let probes = portal.clone();
     let simulated = portal.clone();
+    let templates = portal.templates();
     let Background {
         demo,
         health,
@@ -381,6 +386,10 @@ async fn prepare_database(portal: Portal, hub: Arc<Hub>, background: Background,
             CatalogWatcher::new(portal.catalog()).run()
         }),
         supervise("session sweeper", move || sweep_sessions(identity.clone())),
+        supervise("template tasks", move || {
+            let templates = templates.clone();
+            async move { templates.work().await }
+        }),
     );
 }
 
@@ -452,6 +461,14 @@ async fn prepare_once(
                 warn!("demo data not seeded: the database holds data of its own")
             }
         }
+        let golden_paths = background.data_dir.join("golden-paths");
+        let summary = demo::golden_paths::install(portal, &golden_paths).await?;
+        info!(
+            dir = %golden_paths.display(),
+            added = summary.added,
+            updated = summary.updated,
+            "demo golden paths installed"
+        );
     }
     Ok(())
 }

@@ -5,6 +5,10 @@ use super::kinds::{self, Shape};
 use super::problem::FieldProblem;
 use super::reference::{EntityRef, RefContext, DEFAULT_NAMESPACE};
 use super::rules::{self, violation};
+use crate::templates::{
+    self,
+    model::{api_version_problem, is_template_kind},
+};
 
 /// Root fields an author writes.
 const ROOT_FIELDS: &[&str] = &["apiVersion", "kind", "metadata", "spec"];
@@ -61,6 +65,11 @@ impl Entity {
                 namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE),
                 &mut problems,
             );
+            if let (true, Some(Value::Object(spec))) =
+                (is_template_kind(kind_spec.kind), root.get("spec"))
+            {
+                templates::model::check_spec(spec, &mut problems);
+            }
         } else if root.get("spec").is_some_and(|s| !s.is_object()) {
             problems.push(FieldProblem::new("spec", "must be a mapping"));
         }
@@ -186,7 +195,11 @@ fn check_api_version(
             ))
         }
         Some(Value::String(version)) => {
-            if let Some(kind) = builtin {
+            if builtin.is_some_and(|k| is_template_kind(k.kind)) {
+                if let Some(why) = api_version_problem(version) {
+                    problems.push(FieldProblem::new("apiVersion", why));
+                }
+            } else if let Some(kind) = builtin {
                 if !kinds::BUILTIN_API_VERSIONS.contains(&version.as_str()) {
                     problems.push(FieldProblem::new(
                         "apiVersion",

@@ -182,6 +182,16 @@ pub static KINDS: &[KindSpec] = &[
         ],
     },
     KindSpec {
+        kind: "Template",
+        // The steps and parameters are checked in templates::model; its apiVersion is
+        // scaffolder.backstage.io/v1beta3, not the built-in kinds' versions.
+        fields: &[
+            text("type", true),
+            reference("owner", Some("Group"), false, OWNED_BY),
+            text("lifecycle", false),
+        ],
+    },
+    KindSpec {
         kind: "Location",
         // One of `target` and `targets` is required (checked in entity.rs).
         fields: &[

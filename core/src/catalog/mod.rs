@@ -51,4 +51,4 @@ pub use error::CatalogError;
 pub use problem::{FieldProblem, Problem};
 pub use reference::EntityRef;
 pub use relations::Relation;
-pub use service::{Catalog, Facet, IngestSummary, Page, StoredEntity};
+pub use service::{Catalog, Facet, IngestSummary, Page, StoredEntity, MANAGED_BY_LOCATION};

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::templates::git::{self, split_contents_url, GitError, GitHost, GitHosts};
+
 /// A catalog file larger than this is refused rather than held in memory.
 const MAX_BYTES: usize = 8 * 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -40,12 +42,24 @@ impl RemoteError {
     }
 }
 
-/// Reads http(s) URLs on the allowed hosts. Cheap to clone.
+/// Reads http(s) URLs on the allowed hosts, and files in the repositories of the
+/// configured git hosts (those templates publish to). Cheap to clone.
 #[derive(Clone, Debug, Default)]
 pub struct RemoteReader {
     hosts: Arc<Vec<String>>,
     /// Built on first use: a portal that reads no URL never loads the system's roots.
     client: Arc<OnceLock<reqwest::Client>>,
+    /// `{remote}/blob/{branch}/{path}` URLs of repositories on these hosts are read
+    /// with git (see [`crate::templates::git::contents_url`]).
+    repositories: Arc<GitHosts>,
+}
+
+/// A file in a repository on a configured git host.
+struct RepositoryFile<'a> {
+    host: &'a GitHost,
+    remote: String,
+    branch: String,
+    path: String,
 }
 
 impl RemoteReader {
@@ -60,7 +74,31 @@ impl RemoteReader {
         Self {
             hosts: Arc::new(hosts),
             client: Arc::default(),
+            repositories: Arc::default(),
         }
+    }
+
+    /// The same reader, also reading files of repositories on `hosts`.
+    pub fn with_git_hosts(mut self, hosts: GitHosts) -> Self {
+        self.repositories = Arc::new(hosts);
+        self
+    }
+
+    /// The repository file `url` names, when it is in a repository on a configured
+    /// git host: the remote must be exactly what the host's push URL template gives
+    /// for some owner and repository.
+    fn repository_file(&self, url: &Url) -> Option<RepositoryFile<'_>> {
+        let (remote, branch, path) = split_contents_url(url.as_str())?;
+        let host = self.repositories.hosts().into_iter().find_map(|name| {
+            let host = self.repositories.get(name)?;
+            template_matches(&host.push_url, &remote).then_some(host)
+        })?;
+        Some(RepositoryFile {
+            host,
+            remote,
+            branch,
+            path,
+        })
     }
 
     /// Parses `target` as an http(s) URL on an allowed host; the error says why not.
@@ -72,11 +110,17 @@ impl RemoteReader {
 
     /// Whether `url` may be read.
     pub fn allows(&self, url: &Url) -> Result<(), String> {
+        if self.repository_file(url).is_some() {
+            return Ok(());
+        }
         allowed(&self.hosts, url)
     }
 
     /// The body of `url` as text.
     pub async fn read(&self, url: &Url) -> Result<String, RemoteError> {
+        if let Some(file) = self.repository_file(url) {
+            return read_repository_file(&file).await;
+        }
         self.allows(url).map_err(RemoteError::lasting)?;
         let too_large = || RemoteError::lasting(format!("larger than {} MiB", MAX_BYTES >> 20));
         let mut response = self
@@ -143,6 +187,53 @@ impl RemoteReader {
                 .expect("the HTTP client starts")
         })
     }
+}
+
+async fn read_repository_file(file: &RepositoryFile<'_>) -> Result<String, RemoteError> {
+    let bytes = git::read_file(
+        &file.remote,
+        &file.branch,
+        &file.path,
+        file.host.token.as_deref(),
+    )
+    .await
+    .map_err(|e| match e {
+        GitError::FileNotFound { .. } | GitError::BranchNotFound { .. } | GitError::Invalid(_) => {
+            RemoteError::lasting(e.to_string())
+        }
+        other => RemoteError::transient(other.to_string()),
+    })?;
+    if bytes.len() > MAX_BYTES {
+        return Err(RemoteError::lasting(format!(
+            "larger than {} MiB",
+            MAX_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| RemoteError::lasting("not UTF-8 text".to_owned()))
+}
+
+/// Whether `remote` is what the push URL `template` gives for some owner and
+/// repository (plain names, as publishing allows).
+fn template_matches(template: &str, remote: &str) -> bool {
+    let mut pattern = String::from("^");
+    let mut rest = template;
+    while let Some(at) = rest.find('{') {
+        pattern.push_str(&regex::escape(&rest[..at]));
+        let after = &rest[at..];
+        let placeholder = ["{owner}", "{repo}"]
+            .into_iter()
+            .find(|p| after.starts_with(p));
+        match placeholder {
+            Some(p) => {
+                pattern.push_str("[A-Za-z0-9._-]+");
+                rest = &after[p.len()..];
+            }
+            None => return false,
+        }
+    }
+    pattern.push_str(&regex::escape(rest));
+    pattern.push('$');
+    regex::Regex::new(&pattern).is_ok_and(|re| re.is_match(remote))
 }
 
 fn allowed(hosts: &[String], url: &Url) -> Result<(), String> {

@@ -142,10 +142,11 @@ mod tests {
             "missing": {"$text": "./nope.yaml"},
             "broken": [{"$json": "bad.json"}],
         }});
-        let problems: Vec<String> = resolve(&mut value, &mut files_in(dir.path()))
+        let mut problems: Vec<String> = resolve(&mut value, &mut files_in(dir.path()))
             .iter()
             .map(ToString::to_string)
             .collect();
+        problems.sort();
         assert_eq!(problems.len(), 3, "{problems:?}");
         assert!(
             problems[0].starts_with("spec.broken[0]: $json bad.json: not valid JSON"),

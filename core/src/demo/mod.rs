@@ -7,6 +7,8 @@
 //! so restarts (or several replicas starting together) never seed twice, and a database
 //! that already holds a catalog of its own is left alone.
 
+pub mod golden_paths;
+
 use std::path::PathBuf;
 
 use serde_json::json;

@@ -48,7 +48,7 @@ pub fn routes() -> Routes {
 
 /// A JSON body, or a 400 that says what is wrong with it (serde's message names the
 /// field and the position).
-pub(super) fn parse_body<T: DeserializeOwned>(body: &Bytes, what: &str) -> Result<T, ApiError> {
+pub(crate) fn parse_body<T: DeserializeOwned>(body: &Bytes, what: &str) -> Result<T, ApiError> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::Input(format!("the body is not {what}: {e}")))
 }

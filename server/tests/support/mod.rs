@@ -71,6 +71,9 @@ impl TestServer {
             environments: Vec::new(),
             github_webhook_secret: None,
             health: Default::default(),
+            git_hosts: Default::default(),
+            task_dir: None,
+            data_dir: site.path().join("data"),
         };
         configure(&mut config);
         let server = Server::bind(&config)

@@ -1,0 +1,239 @@
+//! Golden paths: Backstage Software Templates (`scaffolder.backstage.io/v1beta3`) run by
+//! Portico.
+//!
+//! - [`model`]: a template entity read into parameters, steps and output; the rules the
+//!   catalog checks when it ingests one.
+//! - [`expression`]: `${{ … }}` expressions and skeleton rendering (minijinja, sandboxed).
+//! - [`workspace`]: paths that cannot leave a task's workspace.
+//! - [`git`]: the configured git hosts, repoUrls, and publishing a new repository.
+//! - [`actions`]: what steps call (`fetch:template`, `publish:git`, `catalog:register`…).
+//! - [`runner`]: one run of a template's steps.
+//! - [`tasks`]: runs kept in the database, their log on the `task:<id>` topic, the workers
+//!   that run them, and recovery after a restart.
+//! - [`dry_run`]: a run in a scratch workspace that changes nothing else.
+
+pub mod actions;
+pub mod dry_run;
+mod error;
+pub mod expression;
+pub mod git;
+pub mod model;
+pub mod runner;
+pub mod tasks;
+pub mod workspace;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+pub use error::TemplateError;
+pub use model::TemplateSpec;
+pub use tasks::{Task, TaskEvent, TaskStatus};
+
+use self::actions::{RunUser, Services};
+use self::expression::Expressions;
+use self::git::GitHosts;
+use self::tasks::Runtime;
+use crate::catalog::reference::RefContext;
+use crate::catalog::{Catalog, EntityRef, StoredEntity};
+use crate::events::Events;
+use crate::identity::Principal;
+use crate::storage::Database;
+
+/// What an operator decides about template runs.
+#[derive(Clone, Debug, Default)]
+pub struct TemplateSettings {
+    /// The hosts `publish:git` may create repositories on.
+    pub git_hosts: GitHosts,
+    /// Where task workspaces are made (a fresh directory per task, removed after it).
+    /// `None`: the system's temporary directory.
+    pub work_dir: Option<PathBuf>,
+}
+
+/// Templates and their runs. Cheap to clone; every clone shares the running tasks.
+#[derive(Clone)]
+pub struct Templates {
+    db: Database,
+    catalog: Catalog,
+    events: Events,
+    runtime: Arc<Runtime>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Templates").finish_non_exhaustive()
+    }
+}
+
+/// `pattern` checks of parameter and input schemas, with the `regex` crate. JSON
+/// Schema patterns are ECMA-262; the common subset reads the same.
+pub struct ServerPatterns;
+
+impl portico_forms::PatternMatcher for ServerPatterns {
+    fn is_match(&self, pattern: &str, text: &str) -> Result<bool, String> {
+        regex::Regex::new(pattern)
+            .map(|re| re.is_match(text))
+            .map_err(|e| format!("the pattern {pattern:?} is not valid: {e}"))
+    }
+}
+
+/// A template page as the wizard's API shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ParameterStep {
+    pub title: String,
+    pub description: Option<String>,
+    pub schema: Value,
+}
+
+impl Templates {
+    pub(crate) fn new(
+        db: Database,
+        catalog: Catalog,
+        events: Events,
+        runtime: Arc<Runtime>,
+    ) -> Self {
+        Self {
+            db,
+            catalog,
+            events,
+            runtime,
+        }
+    }
+
+    /// What runs share, made once per portal.
+    pub(crate) fn runtime(settings: TemplateSettings) -> Arc<Runtime> {
+        Arc::new(Runtime::new(settings))
+    }
+
+    pub fn git_hosts(&self) -> &GitHosts {
+        &self.runtime.settings.git_hosts
+    }
+
+    pub fn expressions(&self) -> &Expressions {
+        &self.runtime.expressions
+    }
+
+    pub(crate) fn services(&self) -> Services {
+        Services {
+            db: self.db.clone(),
+            catalog: self.catalog.clone(),
+            events: self.events.clone(),
+            git_hosts: Arc::new(self.runtime.settings.git_hosts.clone()),
+        }
+    }
+
+    /// The template entity `reference` names (kind defaults to Template), with its spec.
+    pub async fn template(
+        &self,
+        reference: &str,
+    ) -> Result<(StoredEntity, TemplateSpec), TemplateError> {
+        let context = RefContext {
+            default_kind: Some("template"),
+            default_namespace: "default",
+        };
+        let reference = EntityRef::parse(reference, context).map_err(|e| {
+            TemplateError::invalid(
+                "templateRef",
+                format!("{reference:?} is not a valid entity reference: {e}"),
+            )
+        })?;
+        if !model::is_template_kind(&reference.kind) {
+            return Err(TemplateError::invalid(
+                "templateRef",
+                format!("{reference} is not a template"),
+            ));
+        }
+        let entity =
+            self.catalog.entity(&reference).await?.ok_or_else(|| {
+                TemplateError::NotFound(format!("no template {}", reference.key()))
+            })?;
+        let spec = TemplateSpec::from_entity(&entity.body).map_err(TemplateError::Template)?;
+        Ok((entity, spec))
+    }
+
+    /// The parameter pages of a template, as Backstage's `parameter-schema` answers.
+    pub async fn parameter_schema(&self, reference: &str) -> Result<Value, TemplateError> {
+        let (entity, spec) = self.template(reference).await?;
+        let steps: Vec<ParameterStep> = spec
+            .parameters
+            .iter()
+            .map(|page| ParameterStep {
+                title: page["title"]
+                    .as_str()
+                    .unwrap_or("Please enter the following information")
+                    .to_owned(),
+                description: page["description"].as_str().map(str::to_owned),
+                schema: page.clone(),
+            })
+            .collect();
+        Ok(json!({
+            "title": spec.title,
+            "description": entity.body["metadata"]["description"],
+            "presentation": entity.body["spec"]["presentation"],
+            "steps": steps,
+        }))
+    }
+
+    /// Checks `values` against the pages that apply to them (a page whose `if` is false
+    /// is left out) and fills in defaults. Every failing field is reported.
+    pub fn check_values(
+        &self,
+        spec: &TemplateSpec,
+        values: &Value,
+    ) -> Result<Value, TemplateError> {
+        let Value::Object(_) = values else {
+            return Err(TemplateError::invalid("values", "must be an object"));
+        };
+        let mut values = values.clone();
+        let mut errors = Vec::new();
+        for page in &spec.parameters {
+            let context = json!({ "parameters": values });
+            let applies = match page.get("if") {
+                Some(condition) => {
+                    self.expressions()
+                        .is_truthy(condition, &context)
+                        .map_err(|e| {
+                            TemplateError::invalid("parameters", format!("a page's if: {e}"))
+                        })?
+                }
+                None => true,
+            };
+            if applies {
+                portico_forms::apply_defaults(page, &mut values);
+                errors.extend(portico_forms::validate_page(page, &values, &ServerPatterns));
+            }
+        }
+        if errors.is_empty() {
+            Ok(values)
+        } else {
+            Err(TemplateError::Values(errors))
+        }
+    }
+}
+
+impl RunUser {
+    /// The person (or token) running a template, as templates see them.
+    pub async fn of(principal: &Principal, catalog: &Catalog) -> Self {
+        let entity = match &principal.entity {
+            Some(reference) => match EntityRef::parse(reference, RefContext::STANDALONE) {
+                Ok(reference) => catalog
+                    .entity(&reference)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|e| e.body),
+                Err(_) => None,
+            },
+            None => None,
+        };
+        Self {
+            actor: principal.actor(),
+            entity_ref: principal.entity.clone(),
+            entity,
+            name: principal.name.clone(),
+            email: principal.email.clone(),
+        }
+    }
+}

@@ -88,6 +88,26 @@ async fn json(response: reqwest::Response) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+async fn get(client: &reqwest::Client, server: &TestServer, path: &str) -> (u16, Value) {
+    json(client.get(server.url(path)).send().await.unwrap()).await
+}
+
+/// POSTs `body` as JSON (none when it is null).
+async fn post(
+    client: &reqwest::Client,
+    server: &TestServer,
+    path: &str,
+    body: &Value,
+) -> (u16, Value) {
+    let request = client.post(server.url(path));
+    let request = if body.is_null() {
+        request
+    } else {
+        request.json(body)
+    };
+    json(request.send().await.unwrap()).await
+}
+
 #[tokio::test]
 async fn a_registered_template_runs_into_a_repository_and_the_catalog() {
     for db in databases().await {
@@ -112,14 +132,10 @@ async fn a_registered_template_runs_into_a_repository_and_the_catalog() {
         assert_eq!(status, 201, "{body}");
 
         // Its form, as Backstage's API gives it.
-        let (status, schema) = json(
-            developer
-                .get(server.url(
-                    "/api/scaffolder/v2/templates/default/template/tiny-service/parameter-schema",
-                ))
-                .send()
-                .await
-                .unwrap(),
+        let (status, schema) = get(
+            &developer,
+            &server,
+            "/api/scaffolder/v2/templates/default/template/tiny-service/parameter-schema",
         )
         .await;
         assert_eq!(status, 200, "{schema}");
@@ -127,16 +143,8 @@ async fn a_registered_template_runs_into_a_repository_and_the_catalog() {
         assert_eq!(schema["steps"][1]["title"], "Where");
 
         // Bad values: 400, each failing field named; nothing stored.
-        let (status, refused) = json(
-            developer
-                .post(server.url("/api/scaffolder/v2/tasks"))
-                .json(&json!({"templateRef": "template:default/tiny-service",
-                              "values": {"name": "No Good", "repoUrl": "git.example.test?owner=acme&repo=x"}}))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, refused) = post(&developer, &server, "/api/scaffolder/v2/tasks", &json!({"templateRef": "template:default/tiny-service",
+                              "values": {"name": "No Good", "repoUrl": "git.example.test?owner=acme&repo=x"}})).await;
         assert_eq!(status, 400, "{refused}");
         assert_eq!(refused["error"]["name"], "InputError");
         let fields: Vec<&str> = refused["errors"]
@@ -150,14 +158,7 @@ async fn a_registered_template_runs_into_a_repository_and_the_catalog() {
             .as_str()
             .unwrap()
             .contains("name: must match"));
-        let (_, listed) = json(
-            developer
-                .get(server.url("/api/scaffolder/v2/tasks"))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (_, listed) = get(&developer, &server, "/api/scaffolder/v2/tasks").await;
         assert_eq!(listed["totalTasks"], 0);
 
         // A dry run gives the files and creates nothing.
@@ -169,17 +170,13 @@ async fn a_registered_template_runs_into_a_repository_and_the_catalog() {
             .unwrap()
             .0
             .body;
-        let (status, dry) = json(
-            developer
-                .post(server.url("/api/scaffolder/v2/dry-run"))
-                .json(
-                    &json!({"template": entity, "templateRef": "template:default/tiny-service",
-                              "values": {"name": "dry-one", "owner": "group:default/platform",
-                                         "repoUrl": "git.example.test?owner=acme&repo=dry-one"}}),
-                )
-                .send()
-                .await
-                .unwrap(),
+        let (status, dry) = post(
+            &developer,
+            &server,
+            "/api/scaffolder/v2/dry-run",
+            &json!({"template": entity, "templateRef": "template:default/tiny-service",
+                    "values": {"name": "dry-one", "owner": "group:default/platform",
+                               "repoUrl": "git.example.test?owner=acme&repo=dry-one"}}),
         )
         .await;
         assert_eq!(status, 200, "{dry}");
@@ -194,15 +191,13 @@ async fn a_registered_template_runs_into_a_repository_and_the_catalog() {
         assert!(!dir.join("git/acme/dry-one.git").exists());
 
         // The real run.
-        let (status, created) = json(
-            developer
-                .post(server.url("/api/scaffolder/v2/tasks"))
-                .json(&json!({"templateRef": "template:default/tiny-service",
+        let (status, created) = post(
+            &developer,
+            &server,
+            "/api/scaffolder/v2/tasks",
+            &json!({"templateRef": "template:default/tiny-service",
                               "values": {"name": "tiny-one", "owner": "group:default/platform",
-                                         "repoUrl": "git.example.test?owner=acme&repo=tiny-one"}}))
-                .send()
-                .await
-                .unwrap(),
+                                         "repoUrl": "git.example.test?owner=acme&repo=tiny-one"}}),
         )
         .await;
         assert_eq!(status, 201, "{created}");
@@ -225,12 +220,10 @@ async fn a_registered_template_runs_into_a_repository_and_the_catalog() {
         assert!(text.contains("event: log"), "{text}");
         assert!(text.contains("event: completion"), "{text}");
 
-        let (_, task) = json(
-            developer
-                .get(server.url(&format!("/api/scaffolder/v2/tasks/{id}")))
-                .send()
-                .await
-                .unwrap(),
+        let (_, task) = get(
+            &developer,
+            &server,
+            &format!("/api/scaffolder/v2/tasks/{id}"),
         )
         .await;
         assert_eq!(task["status"], "completed", "{task}");
@@ -260,67 +253,44 @@ async fn a_registered_template_runs_into_a_repository_and_the_catalog() {
         );
 
         // In the catalog already.
-        let (status, component) = json(
-            developer
-                .get(server.url("/api/catalog/entities/by-name/component/default/tiny-one"))
-                .send()
-                .await
-                .unwrap(),
+        let (status, component) = get(
+            &developer,
+            &server,
+            "/api/catalog/entities/by-name/component/default/tiny-one",
         )
         .await;
         assert_eq!(status, 200, "{component}");
 
         // The events, and those after a point.
-        let (_, events) = json(
-            developer
-                .get(server.url(&format!("/api/scaffolder/v2/tasks/{id}/events")))
-                .send()
-                .await
-                .unwrap(),
+        let (_, events) = get(
+            &developer,
+            &server,
+            &format!("/api/scaffolder/v2/tasks/{id}/events"),
         )
         .await;
         let events = events.as_array().unwrap();
         assert_eq!(events.last().unwrap()["type"], "completion");
         let after = events[events.len() - 2]["id"].as_i64().unwrap();
-        let (_, tail) = json(
-            developer
-                .get(server.url(&format!(
-                    "/api/scaffolder/v2/tasks/{id}/events?after={after}"
-                )))
-                .send()
-                .await
-                .unwrap(),
+        let (_, tail) = get(
+            &developer,
+            &server,
+            &format!("/api/scaffolder/v2/tasks/{id}/events?after={after}"),
         )
         .await;
         assert_eq!(tail.as_array().unwrap().len(), 1);
 
         // Listed as the developer's own; cancelling a finished task is a conflict.
-        let (_, mine) = json(
-            developer
-                .get(server.url("/api/scaffolder/v2/tasks?mine=true"))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (_, mine) = get(&developer, &server, "/api/scaffolder/v2/tasks?mine=true").await;
         assert_eq!(mine["totalTasks"], 1);
-        let (status, _) = json(
-            developer
-                .post(server.url(&format!("/api/scaffolder/v2/tasks/{id}/cancel")))
-                .send()
-                .await
-                .unwrap(),
+        let (status, _) = post(
+            &developer,
+            &server,
+            &format!("/api/scaffolder/v2/tasks/{id}/cancel"),
+            &Value::Null,
         )
         .await;
         assert_eq!(status, 409);
-        let (status, _) = json(
-            developer
-                .get(server.url("/api/scaffolder/v2/tasks/no-such-task"))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, _) = get(&developer, &server, "/api/scaffolder/v2/tasks/no-such-task").await;
         assert_eq!(status, 404);
 
         server.stop().await.unwrap();
@@ -338,35 +308,17 @@ async fn running_templates_needs_a_developer_and_task_logs_are_live() {
         let (_, viewer) = server.token(Role::Viewer).await;
         let (developer_secret, developer) = server.token(Role::Developer).await;
         let body = json!({"templateRef": "template:default/tiny-service", "values": {}});
-        let (status, _) = json(
-            viewer
-                .post(server.url("/api/scaffolder/v2/tasks"))
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, _) = post(&viewer, &server, "/api/scaffolder/v2/tasks", &body).await;
         assert_eq!(status, 403);
-        let (status, _) = json(
-            server
-                .anonymous
-                .post(server.url("/api/scaffolder/v2/tasks"))
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
+        let (status, _) = post(
+            &server.anonymous,
+            &server,
+            "/api/scaffolder/v2/tasks",
+            &body,
         )
         .await;
         assert_eq!(status, 401);
-        let (status, actions) = json(
-            viewer
-                .get(server.url("/api/scaffolder/v2/actions"))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let (status, actions) = get(&viewer, &server, "/api/scaffolder/v2/actions").await;
         assert_eq!(status, 200);
         let ids: Vec<&str> = actions
             .as_array()
@@ -395,25 +347,21 @@ async fn running_templates_needs_a_developer_and_task_logs_are_live() {
             .send()
             .await
             .unwrap();
-        let (status, unknown) = json(
-            developer
-                .post(server.url("/api/scaffolder/v2/tasks"))
-                .json(&json!({"templateRef": "template:default/nope"}))
-                .send()
-                .await
-                .unwrap(),
+        let (status, unknown) = post(
+            &developer,
+            &server,
+            "/api/scaffolder/v2/tasks",
+            &json!({"templateRef": "template:default/nope"}),
         )
         .await;
         assert_eq!(status, 404, "{unknown}");
-        let (status, created) = json(
-            developer
-                .post(server.url("/api/scaffolder/v2/tasks"))
-                .json(&json!({"templateRef": "template:default/tiny-service",
+        let (status, created) = post(
+            &developer,
+            &server,
+            "/api/scaffolder/v2/tasks",
+            &json!({"templateRef": "template:default/tiny-service",
                               "values": {"name": "live-one", "owner": "group:default/platform",
-                                         "repoUrl": "git.example.test?owner=acme&repo=live-one"}}))
-                .send()
-                .await
-                .unwrap(),
+                                         "repoUrl": "git.example.test?owner=acme&repo=live-one"}}),
         )
         .await;
         assert_eq!(status, 201);

@@ -152,7 +152,7 @@ impl Templates {
                 }),
                 Progress::Step(state) => {
                     log.push(DryRunLog {
-                        body: serde_json::json!({"message": format!("{}: {:?}", state.name, state.status).to_lowercase(),
+                        body: serde_json::json!({"message": format!("{} ({}): {}", state.name, state.action, state.status.word()),
                                                  "stepId": state.id, "status": state.status}),
                     });
                     if let Some(step) = steps.iter_mut().find(|s| s.id == state.id) {

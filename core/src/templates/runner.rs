@@ -26,6 +26,20 @@ pub enum StepStatus {
     Cancelled,
 }
 
+impl StepStatus {
+    /// How the log says it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Open => "waiting",
+            Self::Processing => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// A step's progress, as kept with the task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepState {
@@ -105,21 +119,13 @@ impl Run<'_> {
                 "ref": self.user.entity_ref.clone().unwrap_or_default(),
             },
         });
-        // Action logs are forwarded as progress, under their step.
-        let (log_tx, mut log_rx) = mpsc::unbounded_channel::<LogLine>();
-        let forward = {
-            let progress = progress.clone();
-            tokio::spawn(async move {
-                while let Some(line) = log_rx.recv().await {
-                    let _ = progress.send(Progress::Log(line));
-                }
-            })
-        };
+        // Log lines and step changes share one channel, so they are recorded in the
+        // order they happened.
         let log = |step: Option<&str>, message: String| {
-            let _ = log_tx.send(LogLine {
+            let _ = progress.send(Progress::Log(LogLine {
                 step_id: step.map(str::to_owned),
                 message,
-            });
+            }));
         };
         let mut states: Vec<StepState> = self.spec.steps.iter().map(StepState::open).collect();
         let mut failure = None;
@@ -159,15 +165,8 @@ impl Run<'_> {
                 continue;
             }
             set(&mut states, StepStatus::Processing);
-            log(
-                Some(&step.id),
-                format!("beginning step {} ({})", step.name, step.action),
-            );
-            match self.step(step, &mut context, &log_tx).await {
-                Ok(()) => {
-                    set(&mut states, StepStatus::Completed);
-                    log(Some(&step.id), format!("finished step {}", step.name));
-                }
+            match self.step(step, &mut context, &progress).await {
+                Ok(()) => set(&mut states, StepStatus::Completed),
                 Err(_) if *self.cancelled.borrow() => {
                     set(&mut states, StepStatus::Cancelled);
                     cancelled = true;
@@ -211,8 +210,6 @@ impl Run<'_> {
                 },
             }
         };
-        drop(log_tx);
-        let _ = forward.await;
         result
     }
 
@@ -221,7 +218,7 @@ impl Run<'_> {
         &self,
         step: &Step,
         context: &mut Value,
-        log: &mpsc::UnboundedSender<LogLine>,
+        log: &mpsc::UnboundedSender<Progress>,
     ) -> Result<(), String> {
         let info = actions::find(&step.action).ok_or_else(|| {
             format!(

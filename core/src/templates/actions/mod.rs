@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::expression::Expressions;
 use super::git::GitHosts;
+use super::runner::Progress;
 use super::workspace::Workspace;
 use crate::catalog::Catalog;
 use crate::events::Events;
@@ -108,7 +109,7 @@ pub struct ActionContext<'a> {
     pub user: &'a RunUser,
     /// Dry runs change nothing outside the scratch workspace.
     pub dry_run: bool,
-    pub log: &'a mpsc::UnboundedSender<LogLine>,
+    pub log: &'a mpsc::UnboundedSender<Progress>,
     /// Becomes true when the task is cancelled: long actions stop waiting.
     pub cancelled: watch::Receiver<bool>,
 }
@@ -117,10 +118,10 @@ impl ActionContext<'_> {
     /// Adds a line to the task log, under this step.
     pub fn log(&self, message: impl Into<String>) {
         // The receiver lives as long as the run; a send after it ended is moot.
-        let _ = self.log.send(LogLine {
+        let _ = self.log.send(Progress::Log(LogLine {
             step_id: Some(self.step_id.to_owned()),
             message: message.into(),
-        });
+        }));
     }
 
     /// The template's directory, or why relative template paths cannot be read.

@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use super::actions::RunUser;
 use super::expression::Expressions;
 use super::model::TemplateSpec;
-use super::runner::{Outcome, Progress, Redactor, Run, StepState, StepStatus};
+use super::runner::{Outcome, Progress, Redactor, Run, StepState};
 use super::workspace::Workspace;
 use super::{TemplateError, TemplateSettings, Templates};
 use crate::events::NewEvent;
@@ -763,7 +763,7 @@ async fn write_progress(
                     events.push(NewEvent::new(
                         topic(&id),
                         "task.log",
-                        json!({"message": format!("{}: {}", state.name, status_word(state.status)),
+                        json!({"message": format!("{} ({}): {}", state.name, state.action, state.status.word()),
                                "stepId": state.id, "status": state.status}),
                     ));
                     match steps.iter_mut().find(|s| s.id == state.id) {
@@ -780,17 +780,6 @@ async fn write_progress(
         {
             tracing::error!(task = %id, error = %e, "task progress could not be recorded");
         }
-    }
-}
-
-fn status_word(status: StepStatus) -> &'static str {
-    match status {
-        StepStatus::Open => "waiting",
-        StepStatus::Processing => "running",
-        StepStatus::Completed => "completed",
-        StepStatus::Failed => "failed",
-        StepStatus::Skipped => "skipped",
-        StepStatus::Cancelled => "cancelled",
     }
 }
 

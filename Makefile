@@ -31,7 +31,7 @@ help:
 	@echo "make run    install what is missing, build, serve the demo on http://127.0.0.1:3000"
 	@echo "make test   fmt, clippy, unit and integration tests (SQLite + PostgreSQL), end-to-end"
 	@echo "make build  release binary target/release/portico and its site in $(SITE)/"
-		@echo "make bench  start-up, memory, bundle, page latency, catalog, channel, probe and deployment figures"
+		@echo "make bench  start-up, memory, bundle, page latency, catalog, channel, probe, deployment and golden path figures"
 
 ## run: serve the demo data set with the embedded database.
 run: build
@@ -65,6 +65,7 @@ bench: build
 	cargo build --release -p portico-channel-load
 	python3 tools/channel-bench.py --bin target/release/portico --load target/release/channel-load --sockets 200 --events 20
 	python3 tools/health-bench.py --bin target/release/portico --probes 5000 --interval 15s
+	python3 tools/template-bench.py --bin target/release/portico --runs 20
 
 ## Tools: each installed only when missing.
 tools: $(WASM_BINDGEN) tools/node_modules/.installed wasm-target

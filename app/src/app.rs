@@ -6,6 +6,7 @@ use leptos_router::{path, SsrMode};
 use crate::components::layout::{Footer, Header};
 use crate::pages::admin::{audit::AuditPage, tokens::TokensPage};
 use crate::pages::catalog::{entity::EntityPage, list::CatalogPage};
+use crate::pages::create::{gallery::CreatePage, task::TaskPage, wizard::WizardPage};
 use crate::pages::environments::{detail::EnvironmentPage, matrix::EnvironmentsPage};
 use crate::pages::{home::HomePage, not_found::NotFound, status::StatusPage};
 
@@ -27,6 +28,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("environments") view=EnvironmentsPage />
                     // Rendered when its data is in, so that a missing environment answers 404.
                     <Route path=path!("environments/:name") view=EnvironmentPage ssr=SsrMode::Async />
+                    <Route path=path!("create") view=CreatePage />
+                    // Rendered when their data is in, so that a missing template or run answers 404.
+                    <Route path=path!("create/templates/:namespace/:name") view=WizardPage ssr=SsrMode::Async />
+                    <Route path=path!("create/tasks/:id") view=TaskPage ssr=SsrMode::Async />
                     <Route path=path!("status") view=StatusPage />
                     <Route path=path!("admin/tokens") view=TokensPage />
                     <Route path=path!("admin/audit") view=AuditPage />

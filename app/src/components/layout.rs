@@ -22,6 +22,7 @@ pub fn Header() -> impl IntoView {
                                 <A href="/" exact=true>"Overview"</A>
                 <A href="/catalog">"Catalog"</A>
                 <A href="/environments">"Environments"</A>
+                <A href="/create">"Create"</A>
                 <A href="/status">"System status"</A>
             </nav>
             <ConnectionIndicator />

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod catalog;
+pub mod create;
 pub mod environments;
 pub mod home;
 pub mod not_found;

@@ -1,12 +1,12 @@
 //! The actions a template's steps call, with the JSON Schemas of their inputs and
 //! outputs (served by `GET /api/scaffolder/v2/actions` and checked before each step).
 //!
-//! - [`fetch`]: skeletons and plain files into the workspace.
-//! - [`files`]: `fs:delete`, `fs:rename`.
-//! - [`debug`]: `debug:log`, `debug:wait`.
-//! - [`catalog`]: `catalog:register`, `catalog:fetch`, `catalog:write`.
-//! - [`notify`]: `notification:send`.
-//! - [`publish`]: `publish:git`, and Backstage's `publish:github|gitlab|bitbucketServer`
+//! - `fetch`: skeletons and plain files into the workspace.
+//! - `files`: `fs:delete`, `fs:rename`.
+//! - `debug`: `debug:log`, `debug:wait`.
+//! - `catalog`: `catalog:register`, `catalog:fetch`, `catalog:write`.
+//! - `notify`: `notification:send`.
+//! - `publish`: `publish:git`, and Backstage's `publish:github|gitlab|bitbucketServer`
 //!   on the configured git hosts.
 
 mod catalog;

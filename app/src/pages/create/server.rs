@@ -1,0 +1,758 @@
+//! The server side of the golden-path pages: reads the templates service and the
+//! catalog, and shapes what the pages show. Every function here is reached from a
+//! server function that has checked the caller's role.
+
+use portico_core::catalog::query::{Condition, Filter, FullText, Order, Query};
+use portico_core::catalog::reference::RefContext;
+use portico_core::catalog::{CatalogError, Entity, EntityRef, StoredEntity};
+use portico_core::identity::{NewAudit, Outcome, Principal, Role};
+use portico_core::storage::sql::now_millis;
+use portico_core::templates::actions::RunUser;
+use portico_core::templates::tasks::TaskFilter;
+use portico_core::templates::{Task, TemplateError, TemplateSpec};
+use portico_core::Portal;
+use portico_forms::apply_defaults;
+use serde_json::{json, Map, Value};
+
+use super::gallery::{Gallery, GallerySearch, RunRow, TemplateCard};
+use super::pickers::{EntityOption, PickerQuery};
+use super::task::{render, RunView};
+use super::wizard::{FormPage, TemplateForm};
+use crate::error::AppError;
+use crate::pages::catalog::server::link_to;
+use crate::pages::catalog::{entity_href, RefLink};
+
+/// Templates the gallery lists at most (the search narrows them down).
+const GALLERY_SIZE: u64 = 100;
+/// Runs under "Your recent runs".
+const RECENT_RUNS: i64 = 10;
+/// Tags offered as filters.
+const TAGS_SHOWN: usize = 24;
+/// The most options a picker lists.
+const PICKER_LIMIT: u64 = 20;
+/// Log lines read per request of the task's events; a run's page reads on to the end.
+const LOG_PAGE: usize = 1000;
+
+/// A refusal the person can act on, answered with `status` rather than 500.
+fn refused(status: http::StatusCode, message: String) -> AppError {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+    AppError::Refused(message)
+}
+
+/// The caller, who must have at least `role`. The route is declared with the same need;
+/// this keeps the server function safe wherever it is called from.
+pub fn signed_in(role: Role) -> Result<Principal, AppError> {
+    match crate::context::principal() {
+        Some(principal) if principal.has(role) => Ok(principal),
+        Some(principal) => Err(refused(
+            http::StatusCode::FORBIDDEN,
+            format!(
+                "this needs the {role} role; {} has {}",
+                principal.name, principal.role
+            ),
+        )),
+        None => Err(refused(
+            http::StatusCode::UNAUTHORIZED,
+            "sign in first".into(),
+        )),
+    }
+}
+
+fn template_error(e: TemplateError) -> AppError {
+    use http::StatusCode;
+    match e {
+        TemplateError::Invalid { .. } | TemplateError::Values(_) => {
+            refused(StatusCode::BAD_REQUEST, e.to_string())
+        }
+        TemplateError::Template(_) => refused(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        TemplateError::NotFound(_) => refused(StatusCode::NOT_FOUND, e.to_string()),
+        TemplateError::Conflict(_) => refused(StatusCode::CONFLICT, e.to_string()),
+        other => AppError::internal("golden paths", &other),
+    }
+}
+
+fn catalog_error(e: CatalogError) -> AppError {
+    AppError::internal("golden paths: the catalog", &e)
+}
+
+fn text(body: &Value, pointer: &str) -> Option<String> {
+    body.pointer(pointer)
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|v| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Bool(_) | Value::Number(_) => Some(v.to_string()),
+                _ => None,
+            })
+            .collect(),
+        Value::Bool(_) | Value::Number(_) => vec![value.to_string()],
+        _ => Vec::new(),
+    }
+}
+
+/// A link for a reference as a spec writes it (`platform`, `group:default/platform`).
+fn owner_link(written: &str, namespace: &str) -> Option<RefLink> {
+    let context = RefContext {
+        default_kind: Some("Group"),
+        default_namespace: namespace,
+    };
+    EntityRef::parse(written, context)
+        .ok()
+        .map(|r| link_to(&r, None, true))
+}
+
+/// Where a template's wizard is.
+fn wizard_href(reference: &EntityRef) -> String {
+    format!(
+        "/create/templates/{}/{}",
+        reference.namespace, reference.name
+    )
+}
+
+fn card(entity: &StoredEntity) -> Option<TemplateCard> {
+    let body = &entity.body;
+    let reference = Entity::reference_of(body)?;
+    Some(TemplateCard {
+        href: wizard_href(&reference),
+        title: text(body, "/metadata/title").unwrap_or_else(|| reference.name.clone()),
+        description: text(body, "/metadata/description"),
+        spec_type: text(body, "/spec/type"),
+        tags: strings(&body["metadata"]["tags"]),
+        owner: text(body, "/spec/owner")
+            .and_then(|o| owner_link(&o, &reference.namespace))
+            .map(|link| (link.label, link.href)),
+    })
+}
+
+pub async fn gallery(
+    portal: &Portal,
+    principal: &Principal,
+    search: &GallerySearch,
+) -> Result<Gallery, AppError> {
+    let catalog = portal.catalog();
+    let templates_only = Condition {
+        key: "kind".into(),
+        values: vec!["template".into()],
+    };
+    let mut conditions = vec![templates_only.clone()];
+    if !search.tag.is_empty() {
+        conditions.push(Condition {
+            key: "metadata.tags".into(),
+            values: vec![search.tag.to_lowercase()],
+        });
+    }
+    let full_text = (!search.q.is_empty()).then(|| FullText {
+        term: search.q.clone(),
+        fields: Vec::new(),
+    });
+    let query = Query {
+        filter: Filter {
+            any_of: vec![conditions],
+        },
+        // Best matches first when searching; otherwise by title.
+        order: if full_text.is_some() {
+            Vec::new()
+        } else {
+            vec![Order {
+                field: "metadata.title".into(),
+                descending: false,
+            }]
+        },
+        full_text: full_text.clone(),
+        offset: 0,
+        limit: GALLERY_SIZE,
+    };
+    let page = catalog.query(&query).await.map_err(catalog_error)?;
+    let all_templates = Filter {
+        any_of: vec![vec![templates_only]],
+    };
+    let tags = catalog
+        .facets(
+            &["metadata.tags".to_owned()],
+            &all_templates,
+            full_text.as_ref(),
+        )
+        .await
+        .map_err(catalog_error)?
+        .pop()
+        .map(|(_, values)| values)
+        .unwrap_or_default()
+        .into_iter()
+        .take(TAGS_SHOWN)
+        .map(|f| (f.value, f.count))
+        .collect();
+    let registered = if page.total > 0 && search.q.is_empty() && search.tag.is_empty() {
+        page.total
+    } else {
+        catalog
+            .query(&Query {
+                filter: all_templates,
+                limit: 1,
+                ..Query::default()
+            })
+            .await
+            .map_err(catalog_error)?
+            .total
+    };
+    let runs = if principal.has(Role::Developer) {
+        Some(recent_runs(portal, principal).await?)
+    } else {
+        None
+    };
+    Ok(Gallery {
+        now: now_millis(),
+        templates: page.items.iter().filter_map(card).collect(),
+        tags,
+        registered,
+        runs,
+    })
+}
+
+async fn recent_runs(portal: &Portal, principal: &Principal) -> Result<Vec<RunRow>, AppError> {
+    let filter = TaskFilter {
+        created_by: Some(principal.actor()),
+        limit: Some(RECENT_RUNS),
+        ..TaskFilter::default()
+    };
+    let (tasks, _) = portal
+        .templates()
+        .tasks(&filter)
+        .await
+        .map_err(template_error)?;
+    Ok(tasks
+        .iter()
+        .map(|t| RunRow {
+            id: t.id.clone(),
+            title: t.spec.title.clone(),
+            status: t.status.as_str().to_owned(),
+            created_at: t.created_at,
+        })
+        .collect())
+}
+
+/// The pages of `spec` that apply to `values`, in order: a page's `if` sees the answers
+/// with the defaults of the pages before it filled in, as the check before a run does.
+fn applicable_pages(
+    portal: &Portal,
+    spec: &TemplateSpec,
+    values: &Value,
+) -> Result<Vec<usize>, AppError> {
+    let expressions = portal.templates();
+    let expressions = expressions.expressions();
+    let mut values = if values.is_object() {
+        values.clone()
+    } else {
+        Value::Object(Map::new())
+    };
+    let mut pages = Vec::new();
+    for (i, page) in spec.parameters.iter().enumerate() {
+        let applies = match page.get("if") {
+            Some(condition) => expressions
+                .is_truthy(condition, &json!({ "parameters": values }))
+                .map_err(|e| {
+                    refused(
+                        http::StatusCode::UNPROCESSABLE_ENTITY,
+                        format!(
+                            "The template's page {:?} has an `if` that cannot be evaluated: {e}",
+                            page_title(page)
+                        ),
+                    )
+                })?,
+            None => true,
+        };
+        if applies {
+            apply_defaults(page, &mut values);
+            pages.push(i);
+        }
+    }
+    Ok(pages)
+}
+
+fn page_title(page: &Value) -> String {
+    page.get("title")
+        .and_then(Value::as_str)
+        .unwrap_or("Please enter the following information")
+        .to_owned()
+}
+
+pub async fn form(
+    portal: &Portal,
+    principal: &Principal,
+    namespace: &str,
+    name: &str,
+) -> Result<Option<TemplateForm>, AppError> {
+    let templates = portal.templates();
+    let reference = format!("template:{namespace}/{name}");
+    let (entity, spec) = match templates.template(&reference).await {
+        Ok(found) => found,
+        // A name no template can have is as missing as one that is not there.
+        Err(TemplateError::NotFound(_) | TemplateError::Invalid { .. }) => return Ok(None),
+        Err(e) => return Err(template_error(e)),
+    };
+    let body = &entity.body;
+    let applicable = applicable_pages(portal, &spec, &Value::Object(Map::new()))?;
+    let mut initial = Value::Object(Map::new());
+    if let Some(&first) = applicable.first() {
+        apply_defaults(&spec.parameters[first], &mut initial);
+    }
+    let label = |key: &str, default: &str| {
+        text(body, &format!("/spec/presentation/buttonLabels/{key}"))
+            .unwrap_or_else(|| default.to_owned())
+    };
+    let template_ref = Entity::reference_of(body);
+    Ok(Some(TemplateForm {
+        reference: spec.reference.clone(),
+        title: spec.title.clone(),
+        description: text(body, "/metadata/description"),
+        owner: text(body, "/spec/owner").and_then(|o| {
+            owner_link(
+                &o,
+                template_ref
+                    .as_ref()
+                    .map_or("default", |r| r.namespace.as_str()),
+            )
+            .map(|link| (link.label, link.href))
+        }),
+        pages: spec
+            .parameters
+            .iter()
+            .map(|page| FormPage {
+                title: page_title(page),
+                description: page
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                schema: page.clone(),
+                conditional: page.get("if").is_some(),
+            })
+            .collect(),
+        labels: [
+            label("backButtonText", "Back"),
+            label("reviewButtonText", "Review"),
+            label("createButtonText", "Create"),
+        ],
+        git_hosts: templates.git_hosts().hosts().map(str::to_owned).collect(),
+        initial,
+        applicable,
+        can_run: principal.has(Role::Developer),
+        role: principal.role.to_string(),
+    }))
+}
+
+pub async fn applicable(
+    portal: &Portal,
+    reference: &str,
+    values: &Value,
+) -> Result<Vec<usize>, AppError> {
+    let (_, spec) = portal
+        .templates()
+        .template(reference)
+        .await
+        .map_err(template_error)?;
+    applicable_pages(portal, &spec, values)
+}
+
+/// The conditions of one `catalogFilter` object: `{kind: Group, spec.type: [team, org]}`.
+fn conditions(filter: &Map<String, Value>) -> Vec<Condition> {
+    filter
+        .iter()
+        .map(|(key, value)| Condition {
+            key: key.to_lowercase(),
+            values: strings(value).iter().map(|v| v.to_lowercase()).collect(),
+        })
+        .collect()
+}
+
+/// The catalog filter of a picker: its `catalogFilter` (one object, or a list of
+/// alternatives), narrowed to its `allowedKinds`; an `OwnerPicker` with neither offers
+/// groups and users.
+fn picker_filter(query: &PickerQuery) -> Filter {
+    let options = &query.options;
+    let mut kinds: Vec<String> = strings(options.get("allowedKinds").unwrap_or(&Value::Null))
+        .iter()
+        .map(|k| k.to_lowercase())
+        .collect();
+    let catalog_filter = options.get("catalogFilter");
+    if query.owner && kinds.is_empty() && catalog_filter.is_none() {
+        kinds = vec!["group".into(), "user".into()];
+    }
+    let mut alternatives: Vec<Vec<Condition>> = match catalog_filter {
+        Some(Value::Object(filter)) => vec![conditions(filter)],
+        Some(Value::Array(filters)) => filters
+            .iter()
+            .filter_map(Value::as_object)
+            .map(conditions)
+            .collect(),
+        _ => vec![Vec::new()],
+    };
+    if alternatives.is_empty() {
+        alternatives.push(Vec::new());
+    }
+    if !kinds.is_empty() {
+        for conditions in &mut alternatives {
+            conditions.push(Condition {
+                key: "kind".into(),
+                values: kinds.clone(),
+            });
+        }
+    }
+    alternatives.retain(|c| !c.is_empty());
+    Filter {
+        any_of: alternatives,
+    }
+}
+
+pub async fn pick(portal: &Portal, query: &PickerQuery) -> Result<Vec<EntityOption>, AppError> {
+    // A reference typed or chosen earlier searches by its name.
+    let typed = query.text.trim();
+    let term = typed.rsplit(['/', ':']).next().unwrap_or(typed).trim();
+    let full_text = (!term.is_empty()).then(|| FullText {
+        term: term.to_owned(),
+        fields: vec!["metadata.name".into(), "metadata.title".into()],
+    });
+    let page = portal
+        .catalog()
+        .query(&Query {
+            filter: picker_filter(query),
+            order: vec![Order {
+                field: "metadata.name".into(),
+                descending: false,
+            }],
+            full_text,
+            offset: 0,
+            limit: PICKER_LIMIT,
+        })
+        .await
+        .map_err(catalog_error)?;
+    Ok(page
+        .items
+        .iter()
+        .filter_map(|entity| {
+            let reference = Entity::reference_of(&entity.body)?;
+            Some(EntityOption {
+                label: text(&entity.body, "/metadata/title")
+                    .or_else(|| text(&entity.body, "/spec/profile/displayName"))
+                    .unwrap_or_else(|| reference.name.clone()),
+                kind: reference.kind.clone(),
+                reference: reference.to_string(),
+            })
+        })
+        .collect())
+}
+
+pub async fn start(
+    portal: &Portal,
+    principal: &Principal,
+    reference: &str,
+    values: Value,
+    secrets: Map<String, Value>,
+) -> Result<Value, AppError> {
+    let user = RunUser::of(principal, &portal.catalog()).await;
+    let values = if values.is_null() {
+        Value::Object(Map::new())
+    } else {
+        values
+    };
+    match portal
+        .templates()
+        .create_task(user, reference, &values, secrets)
+        .await
+    {
+        Ok(id) => {
+            audit(
+                portal,
+                principal,
+                "template.run",
+                reference,
+                json!({ "task": id }),
+            )
+            .await;
+            Ok(json!({ "started": id }))
+        }
+        Err(TemplateError::Values(errors)) => Ok(json!({ "invalid": errors })),
+        Err(e) => Err(template_error(e)),
+    }
+}
+
+/// A dry run of `reference` with these answers: what it would write, and its log, as
+/// HTML for the review.
+pub async fn preview(
+    portal: &Portal,
+    principal: &Principal,
+    reference: &str,
+    values: Value,
+    secrets: Map<String, Value>,
+) -> Result<String, AppError> {
+    use portico_core::templates::dry_run::DryRunRequest;
+    let templates = portal.templates();
+    let (entity, _) = templates
+        .template(reference)
+        .await
+        .map_err(template_error)?;
+    let request = DryRunRequest {
+        template: entity.body.clone(),
+        values,
+        secrets,
+        directory_contents: Vec::new(),
+        template_ref: Some(reference.to_owned()),
+    };
+    let user = RunUser::of(principal, &portal.catalog()).await;
+    match templates.dry_run(user, request).await {
+        Ok(result) => Ok(super::wizard::render::preview(&result)),
+        Err(TemplateError::Values(errors)) => Ok(super::wizard::render::refused(&errors)),
+        Err(e) => Err(template_error(e)),
+    }
+}
+
+pub async fn cancel(portal: &Portal, principal: &Principal, id: &str) -> Result<(), AppError> {
+    portal
+        .templates()
+        .cancel(id, &principal.actor())
+        .await
+        .map_err(template_error)?;
+    audit(portal, principal, "template.cancel", id, json!({})).await;
+    Ok(())
+}
+
+/// Records what was done, as the scaffolder API records it; failing to is logged.
+async fn audit(
+    portal: &Portal,
+    principal: &Principal,
+    action: &'static str,
+    target: &str,
+    detail: Value,
+) {
+    let entry = NewAudit {
+        actor: principal.actor(),
+        action,
+        target: target.to_owned(),
+        outcome: Outcome::Ok,
+        detail,
+    };
+    if let Err(e) = portal.identity().audit(entry).await {
+        tracing::error!(
+            error = &e as &dyn std::error::Error,
+            "writing the audit log"
+        );
+    }
+}
+
+pub async fn run(portal: &Portal, id: &str, after: i64) -> Result<Option<RunView>, AppError> {
+    let templates = portal.templates();
+    let task = match templates.task(id).await {
+        Ok(task) => task,
+        Err(TemplateError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(template_error(e)),
+    };
+    let step_name = |id: &str| {
+        task.steps
+            .iter()
+            .find(|s| s.id == id)
+            .map_or_else(|| id.to_owned(), |s| s.name.clone())
+    };
+    let mut lines = Vec::new();
+    let mut last_event = after.max(0);
+    loop {
+        let events = templates
+            .task_events(id, last_event)
+            .await
+            .map_err(template_error)?;
+        let full = events.len() >= LOG_PAGE;
+        if let Some(last) = events.last() {
+            last_event = last.id;
+        }
+        lines.extend(events.into_iter().map(|e| {
+            let step = e.body["stepId"].as_str().map(str::to_owned);
+            render::Line {
+                // `2026-11-22T14:05:09.123Z` → `14:05:09`.
+                time: e.created_at.get(11..19).unwrap_or_default().to_owned(),
+                step_name: step.as_deref().map(step_name),
+                step,
+                message: e.body["message"].as_str().unwrap_or_default().to_owned(),
+                kind: e.event_type,
+            }
+        }));
+        if !full {
+            break;
+        }
+    }
+    Ok(Some(view_of(&task, lines, last_event)))
+}
+
+fn view_of(task: &Task, lines: Vec<render::Line>, last_event: i64) -> RunView {
+    let now = now_millis();
+    let template = EntityRef::parse(&task.template_ref, RefContext::STANDALONE).ok();
+    let started_by = task
+        .created_by
+        .strip_prefix("user:")
+        .unwrap_or(&task.created_by)
+        .to_owned();
+    let started_by_page = task
+        .user_ref
+        .as_deref()
+        .and_then(|r| EntityRef::parse(r, RefContext::STANDALONE).ok())
+        .map(|r| entity_href(&r.kind, &r.namespace, &r.name));
+    let status = task.status.as_str();
+    let header = render::header(render::Header {
+        now,
+        title: &task.spec.title,
+        status,
+        started_by: (started_by, started_by_page),
+        created_at: task.created_at,
+        started_at: task.started_at,
+        finished_at: task.finished_at,
+        again: template
+            .as_ref()
+            .filter(|_| task.status.is_finished())
+            .map(wizard_href),
+    });
+    let steps = task
+        .steps
+        .iter()
+        .map(|s| render::Step {
+            id: s.id.clone(),
+            name: s.name.clone(),
+            action: s.action.clone(),
+            status: serde_json::to_value(s.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            started_at: s.started_at,
+            ended_at: s.ended_at,
+        })
+        .collect();
+    let (links, texts) = output(&task.output);
+    RunView {
+        title: task.spec.title.clone(),
+        status: status.to_owned(),
+        cancel_requested: task.cancel_requested_at.is_some(),
+        header,
+        outcome: render::outcome(status, task.error.clone(), links, texts),
+        steps: render::steps(now, steps),
+        log: render::log(lines),
+        last_event,
+        now,
+    }
+}
+
+/// A run's `output`: `links` (each with a `url` or an `entityRef`) and `text`.
+fn output(output: &Value) -> (Vec<render::Link>, Vec<render::Text>) {
+    let links = output["links"]
+        .as_array()
+        .map(|links| {
+            links
+                .iter()
+                .filter_map(|link| {
+                    let title = text(link, "/title");
+                    if let Some(url) = text(link, "/url") {
+                        let openable = url.starts_with("https://")
+                            || url.starts_with("http://")
+                            || url.starts_with('/');
+                        return Some(render::Link {
+                            title: title.unwrap_or_else(|| url.clone()),
+                            href: url,
+                            entity: false,
+                            openable,
+                        });
+                    }
+                    let written = text(link, "/entityRef")?;
+                    let reference = EntityRef::parse(&written, RefContext::STANDALONE).ok()?;
+                    Some(render::Link {
+                        title: title.unwrap_or_else(|| reference.name.clone()),
+                        href: entity_href(&reference.kind, &reference.namespace, &reference.name),
+                        entity: true,
+                        openable: true,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let texts = output["text"]
+        .as_array()
+        .map(|texts| {
+            texts
+                .iter()
+                .filter_map(|item| {
+                    let content = match item.get("content")? {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    Some(render::Text {
+                        title: text(item, "/title"),
+                        content,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (links, texts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pickers_turn_their_options_into_catalog_filters() {
+        let owner = PickerQuery {
+            owner: true,
+            options: Value::Null,
+            text: String::new(),
+        };
+        let filter = picker_filter(&owner);
+        assert_eq!(filter.any_of.len(), 1);
+        assert_eq!(filter.any_of[0][0].values, ["group", "user"]);
+        let groups = PickerQuery {
+            owner: true,
+            options: json!({"catalogFilter": {"kind": "Group", "spec.type": ["team", "org"]}}),
+            text: String::new(),
+        };
+        let filter = picker_filter(&groups);
+        assert_eq!(filter.any_of[0].len(), 2);
+        assert_eq!(filter.any_of[0][1].values, ["team", "org"]);
+        let systems = PickerQuery {
+            owner: false,
+            options: json!({"allowedKinds": ["System", "Domain"]}),
+            text: String::new(),
+        };
+        assert_eq!(
+            picker_filter(&systems).any_of[0][0].values,
+            ["system", "domain"]
+        );
+        let anything = PickerQuery {
+            owner: false,
+            options: json!({}),
+            text: String::new(),
+        };
+        assert!(picker_filter(&anything).any_of.is_empty());
+    }
+
+    #[test]
+    fn outputs_become_links_and_texts() {
+        let (links, texts) = output(&json!({
+            "links": [
+                {"title": "Repository", "url": "file:///srv/git/a/b.git"},
+                {"title": "Pull request", "url": "https://git.example.test/a/b/pull/1"},
+                {"title": "Open in catalog", "entityRef": "component:default/b"},
+                {"entityRef": "not a ref"}
+            ],
+            "text": [{"title": "Clone it", "content": "```\ngit clone x\n```"}]
+        }));
+        assert_eq!(links.len(), 3);
+        assert!(!links[0].openable);
+        assert!(links[1].openable);
+        assert_eq!(links[2].href, "/catalog/default/component/b");
+        assert!(links[2].entity);
+        assert_eq!(texts[0].title.as_deref(), Some("Clone it"));
+    }
+}

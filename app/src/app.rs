@@ -6,7 +6,9 @@ use leptos_router::{path, SsrMode};
 use crate::components::layout::{Footer, Header};
 use crate::pages::admin::{audit::AuditPage, tokens::TokensPage};
 use crate::pages::catalog::{entity::EntityPage, list::CatalogPage};
-use crate::pages::create::{gallery::CreatePage, task::TaskPage, wizard::WizardPage};
+use crate::pages::create::{
+    editor::EditorPage, gallery::CreatePage, task::TaskPage, wizard::WizardPage,
+};
 use crate::pages::environments::{detail::EnvironmentPage, matrix::EnvironmentsPage};
 use crate::pages::{home::HomePage, not_found::NotFound, status::StatusPage};
 
@@ -29,6 +31,7 @@ pub fn App() -> impl IntoView {
                     // Rendered when its data is in, so that a missing environment answers 404.
                     <Route path=path!("environments/:name") view=EnvironmentPage ssr=SsrMode::Async />
                     <Route path=path!("create") view=CreatePage />
+                    <Route path=path!("create/edit") view=EditorPage ssr=SsrMode::Async />
                     // Rendered when their data is in, so that a missing template or run answers 404.
                     <Route path=path!("create/templates/:namespace/:name") view=WizardPage ssr=SsrMode::Async />
                     <Route path=path!("create/tasks/:id") view=TaskPage ssr=SsrMode::Async />

@@ -11,6 +11,7 @@
 //! Built twice: with `ssr` into the server binary, with `hydrate` into the wasm bundle.
 
 pub mod app;
+mod codec;
 mod components;
 mod context;
 pub mod error;

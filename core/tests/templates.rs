@@ -478,6 +478,32 @@ async fn conditional_samples_parse_and_render(t: &TestDb) {
         .unwrap();
     assert_eq!(gcp["gcpRegion"], "us-central1", "the GCP page's default");
     assert!(gcp.get("alertThreshold").is_none(), "monitoring is off");
+    // The wizard asks which pages apply with the same rules: the provider's page, and
+    // the monitoring page only once it is turned on.
+    let titles = |values: Value| {
+        let (pages, _) = templates.applicable_pages(&spec, &values).unwrap();
+        pages
+            .iter()
+            .map(|&i| portico_core::templates::model::page_title(&spec.parameters[i]).to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        titles(json!({"cloudProvider": "GCP"})),
+        [
+            "Choose Cloud Provider",
+            "GCP Configuration",
+            "Advanced Options"
+        ]
+    );
+    assert_eq!(
+        titles(json!({"cloudProvider": "AWS", "enableMonitoring": true})),
+        [
+            "Choose Cloud Provider",
+            "AWS Configuration",
+            "Advanced Options",
+            "Monitoring Configuration"
+        ]
+    );
     let id = templates
         .create_task(
             guest(),
@@ -702,12 +728,17 @@ async fn a_cancelled_task_stops_waiting(t: &TestDb) {
         .create_task(guest(), "template:default/slow", &json!({}), Map::new())
         .await
         .unwrap();
-    for _ in 0..100 {
+    // Cancelled while it waits in `debug:wait`, not before it starts: on a busy machine
+    // the worker may take a while to pick it up.
+    let mut started = false;
+    for _ in 0..1500 {
         if templates.task(&id).await.unwrap().status == TaskStatus::Processing {
+            started = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    assert!(started, "the task never started");
     templates.cancel(&id, "user:guest").await.unwrap();
     let task = finished(&templates, &id).await;
     assert_eq!(task.status, TaskStatus::Cancelled);

@@ -230,6 +230,76 @@ test('a run is followed live: its steps and log move without a reload', async ({
   expect(errors).toEqual([]);
 });
 
+test('an author edits a template, sees its form change, and dry-runs it', async ({ page }) => {
+  const errors = watchErrors(page);
+  await signIn(page);
+  await page.goto(`${portal}/create/edit`);
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Template editor' })).toBeVisible();
+  const text = page.getByLabel('Template (YAML)');
+  await expect(text).toHaveValue(/name: my-golden-path/);
+  await expect(page.getByRole('heading', { name: 'About the component' })).toBeVisible();
+
+  // A broken text says where it is wrong, and the form stays as it was.
+  const starter = await text.inputValue();
+  await text.fill(starter.replace('      action: debug:log\n', ''));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.locator('#editor-problems')).toContainText('spec.steps[1]');
+  await expect(page.getByRole('heading', { name: 'About the component' })).toBeVisible();
+
+  // A change shows in the form once applied, here with Ctrl+Enter.
+  await text.fill(starter.replace('title: About the component', 'title: Tell us about it'));
+  await text.press('Control+Enter');
+  await expect(page.getByRole('heading', { name: 'Tell us about it' })).toBeVisible();
+  await expect(page.locator('#editor-problems')).toBeEmpty();
+
+  // Filled in and reviewed, a draft is dry-run, never created.
+  await page.getByRole('textbox', { name: 'Name', exact: true }).fill('ledger');
+  await page.getByRole('combobox', { name: /Owner/ }).fill('group:default/platform-core');
+  await page.getByRole('button', { name: 'Review', exact: true }).click();
+  await expect(page.getByRole('heading', { name: 'Review' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Create', exact: true })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Dry run' }).click();
+  const preview = page.locator('#preview');
+  await expect(preview).toContainText('1 file would be written');
+  await preview.locator('.file-tree').getByText('catalog-info.yaml', { exact: true }).click();
+  await expect(preview).toContainText('name: ledger');
+  await expect(preview.locator('.preview-log')).toContainText('Wrote catalog-info.yaml for ledger');
+
+  // From a catalog template: its text, its form, and its skeleton read next to it.
+  await page.goto(`${portal}/create/templates/default/static-site`);
+  await hydrated(page);
+  await page.getByRole('link', { name: 'Open in the editor' }).click();
+  await expect(page).toHaveURL(/\/create\/edit\?from=template%3Adefault%2Fstatic-site$/);
+  await hydrated(page);
+  await expect(page.getByLabel('Start from')).toHaveValue('template:default/static-site');
+  const site = await text.inputValue();
+  expect(site).toContain('name: static-site');
+  expect(site).not.toContain('managed-by');
+  await text.fill(site.replace('title: Heading', 'title: Page heading'));
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await expect(page.getByRole('textbox', { name: 'Page heading' })).toBeVisible();
+  await page.getByRole('textbox', { name: 'Name', exact: true }).fill('trail-guides');
+  await page.getByRole('textbox', { name: 'Page heading' }).fill('Trail guides');
+  await page.getByRole('combobox', { name: /Owner/ }).fill('group:default/platform-core');
+  await page.getByRole('button', { name: 'Next' }).click();
+  await expect(page.getByRole('heading', { name: 'Repository' })).toBeVisible();
+  await page.locator('#field-repoUrl-owner').fill('web');
+  await page.locator('#field-repoUrl-repo').fill('trail-guides');
+  await page.getByRole('button', { name: 'Review', exact: true }).click();
+  await page.getByRole('button', { name: 'Dry run' }).click();
+  await expect(preview).toContainText('5 files would be written');
+  const tree = preview.locator('.file-tree');
+  await expect(tree.locator('.tree-dir > details > summary').first()).toHaveText('.github/');
+  await tree.getByText('index.html', { exact: true }).click();
+  await expect(preview).toContainText('Trail guides');
+  await expect(preview.locator('.preview-log')).toContainText('Create the repository');
+  // Nothing was made: no repository, no entity.
+  const entity = await page.request.get(`${portal}/api/catalog/entities/by-name/component/default/trail-guides`);
+  expect(entity.status()).toBe(404);
+  expect(errors).toEqual([]);
+});
+
 test('unknown templates and runs answer 404 with a way back', async ({ page }) => {
   await signIn(page);
   const template = await page.goto(`${portal}/create/templates/default/no-such-thing`);

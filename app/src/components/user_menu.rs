@@ -14,7 +14,7 @@ pub struct SignedInUser {
 }
 
 /// Who is signed in, if anyone. Open to anyone: the 404 page has a header too.
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
     use portico_core::identity::Role;
     Ok(crate::context::principal().map(|p| SignedInUser {

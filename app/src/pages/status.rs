@@ -36,7 +36,7 @@ pub struct EventLogSummary {
 }
 
 /// Reads the instance's status. Public like `/readyz`: it shows no data, only health.
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn system_status() -> Result<InstanceStatus, AppError> {
     let portal = crate::context::portal()?;
     Ok(ssr::system_status(&portal).await)

@@ -13,15 +13,15 @@ pub struct Document {
     pub value: Value,
 }
 
-/// The documents of a YAML text, in order. Empty documents (only comments, or a
-/// trailing `---`) are skipped but keep their number, so numbers match what an editor
-/// shows. A syntax error ends the file: YAML cannot be resumed past it reliably.
 /// An entity (or any value) as YAML, the way catalog files are written.
 pub fn to_yaml(value: &serde_json::Value) -> String {
     // A JSON value always has a YAML form; the fallback only guards the signature.
     serde_norway::to_string(value).unwrap_or_else(|_| value.to_string())
 }
 
+/// The documents of a YAML text, in order. Empty documents (only comments, or a
+/// trailing `---`) are skipped but keep their number, so numbers match what an editor
+/// shows. A syntax error ends the file: YAML cannot be resumed past it reliably.
 pub fn parse_yaml(file: &str, text: &str) -> (Vec<Document>, Vec<Problem>) {
     let mut documents = Vec::new();
     let mut problems = Vec::new();

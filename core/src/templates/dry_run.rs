@@ -12,6 +12,7 @@ use super::model::TemplateSpec;
 use super::runner::{Outcome, Progress, Redactor, Run, StepState};
 use super::workspace::Workspace;
 use super::{TemplateError, Templates};
+use crate::catalog::FieldProblem;
 
 /// A file of the template (skeletons) or of the result, as Backstage's dry-run API
 /// carries them.
@@ -56,6 +57,44 @@ pub struct DryRunResult {
     pub directory_contents: Vec<DirectoryFile>,
     pub output: Value,
     pub steps: Vec<StepState>,
+}
+
+/// A template as its author pastes it (YAML): the entity body, checked as the catalog
+/// checks templates it ingests, or every problem found, each with where it is.
+pub fn read_template(text: &str) -> Result<Value, Vec<FieldProblem>> {
+    if text.trim().is_empty() {
+        return Err(vec![FieldProblem::new(
+            "",
+            "there is no template yet: paste one, or start from a template of the catalog",
+        )]);
+    }
+    let contents = crate::catalog::document::entities_in("template", text);
+    if !contents.problems.is_empty() {
+        return Err(contents.problems.into_iter().map(|p| p.field).collect());
+    }
+    let mut entities = contents.entities;
+    if entities.len() != 1 {
+        return Err(vec![FieldProblem::new(
+            "",
+            format!(
+                "one template at a time: the text has {} documents",
+                entities.len()
+            ),
+        )]);
+    }
+    let entity = entities.remove(0).entity;
+    if !super::model::is_template_kind(entity.kind()) {
+        return Err(vec![FieldProblem::new(
+            "kind",
+            format!(
+                "is {}: only templates (kind Template) run here",
+                entity.kind()
+            ),
+        )]);
+    }
+    let body = entity.into_value();
+    TemplateSpec::from_entity(&body)?;
+    Ok(body)
 }
 
 /// The most bytes of files a dry run gives back: a template that writes more is told so.
@@ -225,4 +264,62 @@ fn is_executable(path: &std::path::Path) -> bool {
 #[cfg(not(unix))]
 fn is_executable(_: &std::path::Path) -> bool {
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(text: &str) -> Vec<String> {
+        read_template(text)
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    const MINIMAL: &str = "\
+apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: t
+spec:
+  type: service
+  steps:
+    - id: hello
+      action: debug:log
+      input:
+        message: hi
+";
+
+    #[test]
+    fn a_pasted_template_reads_or_says_where_it_is_wrong() {
+        let body = read_template(MINIMAL).unwrap();
+        assert_eq!(body["metadata"]["name"], "t");
+
+        assert!(messages("  \n")[0].contains("there is no template yet"));
+        let syntax = messages("kind: Template\n  bad: [\n");
+        assert!(syntax[0].starts_with("not valid YAML (line"), "{syntax:?}");
+        let two = messages(&format!("{MINIMAL}---\n{MINIMAL}"));
+        assert_eq!(two, ["one template at a time: the text has 2 documents"]);
+        let component = messages(
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: c}\n\
+             spec: {type: service, lifecycle: production, owner: team}\n",
+        );
+        assert_eq!(
+            component,
+            ["kind: is Component: only templates (kind Template) run here"]
+        );
+        let old =
+            messages(&MINIMAL.replace("scaffolder.backstage.io/v1beta3", "backstage.io/v1beta2"));
+        assert!(
+            old[0].contains("scaffolder.backstage.io/v1beta3"),
+            "{old:?}"
+        );
+        let no_action = messages(&MINIMAL.replace("      action: debug:log\n", ""));
+        assert!(
+            no_action.iter().any(|m| m.starts_with("spec.steps[0]")),
+            "{no_action:?}"
+        );
+    }
 }

@@ -176,6 +176,45 @@ impl Templates {
         }))
     }
 
+    /// The pages of `spec` that apply to `values`, in order, and the values with those
+    /// pages' defaults filled in. A page's `if` sees the answers with the defaults of the
+    /// pages before it, so the wizard and the check before a run agree on which pages
+    /// count.
+    pub fn applicable_pages(
+        &self,
+        spec: &TemplateSpec,
+        values: &Value,
+    ) -> Result<(Vec<usize>, Value), TemplateError> {
+        let mut values = if values.is_object() {
+            values.clone()
+        } else {
+            Value::Object(serde_json::Map::new())
+        };
+        let mut pages = Vec::new();
+        for (i, page) in spec.parameters.iter().enumerate() {
+            let applies = match page.get("if") {
+                Some(condition) => self
+                    .expressions()
+                    .is_truthy(condition, &json!({ "parameters": values }))
+                    .map_err(|e| {
+                        TemplateError::invalid(
+                            "parameters",
+                            format!(
+                                "the page {:?} has an `if` that cannot be evaluated: {e}",
+                                model::page_title(page)
+                            ),
+                        )
+                    })?,
+                None => true,
+            };
+            if applies {
+                portico_forms::apply_defaults(page, &mut values);
+                pages.push(i);
+            }
+        }
+        Ok((pages, values))
+    }
+
     /// Checks `values` against the pages that apply to them (a page whose `if` is false
     /// is left out) and fills in defaults. Every failing field is reported.
     pub fn check_values(
@@ -186,25 +225,13 @@ impl Templates {
         let Value::Object(_) = values else {
             return Err(TemplateError::invalid("values", "must be an object"));
         };
-        let mut values = values.clone();
-        let mut errors = Vec::new();
-        for page in &spec.parameters {
-            let context = json!({ "parameters": values });
-            let applies = match page.get("if") {
-                Some(condition) => {
-                    self.expressions()
-                        .is_truthy(condition, &context)
-                        .map_err(|e| {
-                            TemplateError::invalid("parameters", format!("a page's if: {e}"))
-                        })?
-                }
-                None => true,
-            };
-            if applies {
-                portico_forms::apply_defaults(page, &mut values);
-                errors.extend(portico_forms::validate_page(page, &values, &ServerPatterns));
-            }
-        }
+        let (pages, values) = self.applicable_pages(spec, values)?;
+        let errors: Vec<_> = pages
+            .into_iter()
+            .flat_map(|i| {
+                portico_forms::validate_page(&spec.parameters[i], &values, &ServerPatterns)
+            })
+            .collect();
         if errors.is_empty() {
             Ok(values)
         } else {

@@ -136,6 +136,13 @@ impl TemplateSpec {
     }
 }
 
+/// A parameter page's title, or the one Backstage's wizard shows for a page without.
+pub fn page_title(page: &Value) -> &str {
+    page.get("title")
+        .and_then(Value::as_str)
+        .unwrap_or("Please enter the following information")
+}
+
 /// The steps, with ids filled in for those that have none.
 fn steps(spec: &Map<String, Value>) -> Vec<Step> {
     let Some(Value::Array(items)) = spec.get("steps") else {

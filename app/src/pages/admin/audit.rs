@@ -31,7 +31,7 @@ pub struct AuditPage {
     pub older: Option<i64>,
 }
 
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn audit_entries(
     who: String,
     what: String,

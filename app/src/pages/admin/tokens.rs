@@ -27,7 +27,7 @@ pub struct CreatedToken {
     pub secret: String,
 }
 
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn list_tokens() -> Result<Vec<TokenRow>, AppError> {
     use portico_core::storage::sql::display_millis as when;
 
@@ -52,7 +52,7 @@ pub async fn list_tokens() -> Result<Vec<TokenRow>, AppError> {
 }
 
 /// Creates a token; `expires_in_days` is empty for never.
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn create_token(
     name: String,
     role: String,
@@ -90,7 +90,7 @@ pub async fn create_token(
     })
 }
 
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn revoke_token(id: String) -> Result<(), AppError> {
     use super::server::{admin, identity_error};
     let principal = admin()?;

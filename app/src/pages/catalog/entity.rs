@@ -67,7 +67,7 @@ impl EntityDetails {
 }
 
 /// One entity's page; `None` when the catalog has no such entity.
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn get_entity_details(
     namespace: String,
     kind: String,

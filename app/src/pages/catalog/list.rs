@@ -57,7 +57,7 @@ pub struct CatalogListing {
 }
 
 /// One page of the catalog table for a URL query string (see [`CatalogParams`]).
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn get_catalog_listing(search: String) -> Result<CatalogListing, AppError> {
     let portal = crate::context::portal()?;
     super::server::listing(&portal, &CatalogParams::parse(&search)).await

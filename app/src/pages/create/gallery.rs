@@ -53,7 +53,7 @@ impl GallerySearch {
 }
 
 /// The gallery for a URL query string, as HTML.
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn list_golden_paths(search: String) -> Result<String, AppError> {
     let portal = crate::context::portal()?;
     let principal = super::server::signed_in(portico_core::identity::Role::Viewer)?;
@@ -291,6 +291,10 @@ mod render {
             <section class="card recent-runs" aria-labelledby="recent-runs-heading">
                 <h2 id="recent-runs-heading">"Your recent runs"</h2>
                 {table}
+                <p class="muted small">
+                    "Writing a golden path? Try it in the " <a href="/create/edit">"template editor"</a>
+                    ", without registering or publishing anything."
+                </p>
             </section>
         }
     }

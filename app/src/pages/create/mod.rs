@@ -1,6 +1,6 @@
 //! Golden paths: pick a template (`/create`), fill in its wizard
 //! (`/create/templates/{namespace}/{name}`), and watch the run it starts
-//! (`/create/tasks/{id}`), live.
+//! (`/create/tasks/{id}`), live; or write one and dry-run it (`/create/edit`).
 //!
 //! These pages are written as HTML text (by the server, and for the wizard's fields by
 //! the same code in the browser) rather than as Leptos views: the renderer's generic
@@ -17,9 +17,12 @@
 //! - [`patterns`]: the `pattern` keyword in the browser (JavaScript's `RegExp`) and on
 //!   the server (the `regex` crate), so a form checks as it is typed with the rules the
 //!   server applies again before it runs anything.
+//! - [`editor`]: `/create/edit`, a template pasted or taken from the catalog, its wizard
+//!   and a dry run of it.
 //! - [`task`]: one run: its steps, its log as it grows, its output.
 //! - `wire`: what the server functions send, read by hand in the browser.
 //! - `erased` (browser): event handlers behind one type.
+//! - `preview` (ssr): a dry run's files as a tree, its output and its log.
 //! - `server` (ssr): reads the templates service and shapes what the pages show.
 
 use std::future::Future;
@@ -30,6 +33,7 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::pages::status::ErrorList;
 
+pub mod editor;
 #[cfg(feature = "hydrate")]
 mod erased;
 // What only the browser does with a form (reading values, checking them as they are
@@ -41,6 +45,8 @@ pub mod gallery;
 pub mod patterns;
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 pub mod pickers;
+#[cfg(feature = "ssr")]
+mod preview;
 #[cfg(feature = "ssr")]
 mod server;
 pub mod task;

@@ -31,7 +31,7 @@ pub struct PickerQuery {
 /// Entities whose name or title starts with what was typed (any word of it), among
 /// those the picker allows (`options`: the field's `ui:options`, JSON), as the options of
 /// the picker `list` (its element id): `<li role="option" data-ref=…>` items.
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn pick_entities(
     owner: bool,
     options: String,

@@ -2,18 +2,22 @@
 //! catalog, and shapes what the pages show. Every function here is reached from a
 //! server function that has checked the caller's role.
 
+use portico_core::catalog::document::to_yaml;
 use portico_core::catalog::query::{Condition, Filter, FullText, Order, Query};
 use portico_core::catalog::reference::RefContext;
 use portico_core::catalog::{CatalogError, Entity, EntityRef, StoredEntity};
 use portico_core::identity::{NewAudit, Outcome, Principal, Role};
 use portico_core::storage::sql::now_millis;
 use portico_core::templates::actions::RunUser;
+use portico_core::templates::dry_run::read_template;
+use portico_core::templates::model::page_title;
 use portico_core::templates::tasks::TaskFilter;
 use portico_core::templates::{Task, TemplateError, TemplateSpec};
 use portico_core::Portal;
 use portico_forms::apply_defaults;
 use serde_json::{json, Map, Value};
 
+use super::editor::Editor;
 use super::gallery::{Gallery, GallerySearch, RunRow, TemplateCard};
 use super::pickers::{EntityOption, PickerQuery};
 use super::task::{render, RunView};
@@ -240,49 +244,17 @@ async fn recent_runs(portal: &Portal, principal: &Principal) -> Result<Vec<RunRo
         .collect())
 }
 
-/// The pages of `spec` that apply to `values`, in order: a page's `if` sees the answers
-/// with the defaults of the pages before it filled in, as the check before a run does.
+/// The pages of `spec` that apply to `values`, in order.
 fn applicable_pages(
     portal: &Portal,
     spec: &TemplateSpec,
     values: &Value,
 ) -> Result<Vec<usize>, AppError> {
-    let expressions = portal.templates();
-    let expressions = expressions.expressions();
-    let mut values = if values.is_object() {
-        values.clone()
-    } else {
-        Value::Object(Map::new())
-    };
-    let mut pages = Vec::new();
-    for (i, page) in spec.parameters.iter().enumerate() {
-        let applies = match page.get("if") {
-            Some(condition) => expressions
-                .is_truthy(condition, &json!({ "parameters": values }))
-                .map_err(|e| {
-                    refused(
-                        http::StatusCode::UNPROCESSABLE_ENTITY,
-                        format!(
-                            "The template's page {:?} has an `if` that cannot be evaluated: {e}",
-                            page_title(page)
-                        ),
-                    )
-                })?,
-            None => true,
-        };
-        if applies {
-            apply_defaults(page, &mut values);
-            pages.push(i);
-        }
-    }
-    Ok(pages)
-}
-
-fn page_title(page: &Value) -> String {
-    page.get("title")
-        .and_then(Value::as_str)
-        .unwrap_or("Please enter the following information")
-        .to_owned()
+    portal
+        .templates()
+        .applicable_pages(spec, values)
+        .map(|(pages, _)| pages)
+        .map_err(template_error)
 }
 
 pub async fn form(
@@ -291,16 +263,24 @@ pub async fn form(
     namespace: &str,
     name: &str,
 ) -> Result<Option<TemplateForm>, AppError> {
-    let templates = portal.templates();
     let reference = format!("template:{namespace}/{name}");
-    let (entity, spec) = match templates.template(&reference).await {
+    let (entity, spec) = match portal.templates().template(&reference).await {
         Ok(found) => found,
         // A name no template can have is as missing as one that is not there.
         Err(TemplateError::NotFound(_) | TemplateError::Invalid { .. }) => return Ok(None),
         Err(e) => return Err(template_error(e)),
     };
-    let body = &entity.body;
-    let applicable = applicable_pages(portal, &spec, &Value::Object(Map::new()))?;
+    form_of(portal, principal, &entity.body, &spec).map(Some)
+}
+
+/// The wizard of a template: its pages, and what the first of them starts with.
+fn form_of(
+    portal: &Portal,
+    principal: &Principal,
+    body: &Value,
+    spec: &TemplateSpec,
+) -> Result<TemplateForm, AppError> {
+    let applicable = applicable_pages(portal, spec, &Value::Object(Map::new()))?;
     let mut initial = Value::Object(Map::new());
     if let Some(&first) = applicable.first() {
         apply_defaults(&spec.parameters[first], &mut initial);
@@ -310,7 +290,7 @@ pub async fn form(
             .unwrap_or_else(|| default.to_owned())
     };
     let template_ref = Entity::reference_of(body);
-    Ok(Some(TemplateForm {
+    Ok(TemplateForm {
         reference: spec.reference.clone(),
         title: spec.title.clone(),
         description: text(body, "/metadata/description"),
@@ -327,7 +307,7 @@ pub async fn form(
             .parameters
             .iter()
             .map(|page| FormPage {
-                title: page_title(page),
+                title: page_title(page).to_owned(),
                 description: page
                     .get("description")
                     .and_then(Value::as_str)
@@ -341,24 +321,54 @@ pub async fn form(
             label("reviewButtonText", "Review"),
             label("createButtonText", "Create"),
         ],
-        git_hosts: templates.git_hosts().hosts().map(str::to_owned).collect(),
+        git_hosts: portal
+            .templates()
+            .git_hosts()
+            .hosts()
+            .map(str::to_owned)
+            .collect(),
         initial,
         applicable,
         can_run: principal.has(Role::Developer),
         role: principal.role.to_string(),
-    }))
+        draft: false,
+    })
+}
+
+/// The template a page works with: the editor's draft (`source`, YAML) when there is
+/// one, else the catalog's template `reference`.
+async fn template_body(
+    portal: &Portal,
+    reference: &str,
+    source: &str,
+) -> Result<(Value, TemplateSpec), AppError> {
+    if source.is_empty() {
+        let (entity, spec) = portal
+            .templates()
+            .template(reference)
+            .await
+            .map_err(template_error)?;
+        return Ok((entity.body, spec));
+    }
+    let body = read_template(source).map_err(|problems| {
+        let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        refused(
+            http::StatusCode::BAD_REQUEST,
+            format!("the template has problems: {}", list.join("; ")),
+        )
+    })?;
+    let spec = TemplateSpec::from_entity(&body)
+        .map_err(|problems| template_error(TemplateError::Template(problems)))?;
+    Ok((body, spec))
 }
 
 pub async fn applicable(
     portal: &Portal,
     reference: &str,
     values: &Value,
+    source: &str,
 ) -> Result<Vec<usize>, AppError> {
-    let (_, spec) = portal
-        .templates()
-        .template(reference)
-        .await
-        .map_err(template_error)?;
+    let (_, spec) = template_body(portal, reference, source).await?;
     applicable_pages(portal, &spec, values)
 }
 
@@ -484,35 +494,136 @@ pub async fn start(
     }
 }
 
-/// A dry run of `reference` with these answers: what it would write, and its log, as
-/// HTML for the review.
+/// A dry run with these answers of the catalog's template `reference`, or of the
+/// editor's draft (`source`, whose skeletons are read next to `reference` when it names
+/// one): what it would write, and its log, as HTML for the review.
 pub async fn preview(
     portal: &Portal,
     principal: &Principal,
     reference: &str,
     values: Value,
     secrets: Map<String, Value>,
+    source: &str,
 ) -> Result<String, AppError> {
     use portico_core::templates::dry_run::DryRunRequest;
-    let templates = portal.templates();
-    let (entity, _) = templates
-        .template(reference)
-        .await
-        .map_err(template_error)?;
+    let (template, _) = template_body(portal, reference, source).await?;
     let request = DryRunRequest {
-        template: entity.body.clone(),
+        template,
         values,
         secrets,
         directory_contents: Vec::new(),
-        template_ref: Some(reference.to_owned()),
+        template_ref: (!reference.is_empty()).then(|| reference.to_owned()),
     };
     let user = RunUser::of(principal, &portal.catalog()).await;
-    match templates.dry_run(user, request).await {
-        Ok(result) => Ok(super::wizard::render::preview(&result)),
-        Err(TemplateError::Values(errors)) => Ok(super::wizard::render::refused(&errors)),
+    match portal.templates().dry_run(user, request).await {
+        Ok(result) => Ok(super::preview::dry_run(&result)),
+        Err(TemplateError::Values(errors)) => Ok(super::preview::refused(&errors)),
         Err(e) => Err(template_error(e)),
     }
 }
+
+/// The editor's draft read again: its wizard (`{"form": …}`), or what keeps it from
+/// having one (`{"problems": [text…]}`). `base` is the catalog template it started
+/// from, next to which its skeletons are read.
+pub fn draft(
+    portal: &Portal,
+    principal: &Principal,
+    source: &str,
+    base: &str,
+) -> Result<Value, AppError> {
+    let body = match read_template(source) {
+        Ok(body) => body,
+        Err(problems) => {
+            let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Ok(json!({ "problems": list }));
+        }
+    };
+    let spec = TemplateSpec::from_entity(&body)
+        .map_err(|problems| template_error(TemplateError::Template(problems)))?;
+    let mut form = form_of(portal, principal, &body, &spec)?;
+    form.reference = base.to_owned();
+    form.draft = true;
+    Ok(json!({ "form": form }))
+}
+
+/// Templates the editor offers to start from, at most.
+const EDITOR_CHOICES: u64 = 500;
+
+/// What the editor starts with: the catalog's templates to start from, and the text of
+/// `from` (one of them) or of a small template of our own.
+pub async fn editor(
+    portal: &Portal,
+    principal: &Principal,
+    from: &str,
+) -> Result<Editor, AppError> {
+    let page = portal
+        .catalog()
+        .query(&Query {
+            filter: Filter {
+                any_of: vec![vec![Condition {
+                    key: "kind".into(),
+                    values: vec!["template".into()],
+                }]],
+            },
+            order: vec![Order {
+                field: "metadata.title".into(),
+                descending: false,
+            }],
+            full_text: None,
+            offset: 0,
+            limit: EDITOR_CHOICES,
+        })
+        .await
+        .map_err(catalog_error)?;
+    let choices = page
+        .items
+        .iter()
+        .filter_map(|entity| {
+            let reference = Entity::reference_of(&entity.body)?;
+            let title =
+                text(&entity.body, "/metadata/title").unwrap_or_else(|| reference.name.clone());
+            Some((reference.key(), title))
+        })
+        .collect();
+    let (source, base) = if from.is_empty() {
+        (STARTER.to_owned(), String::new())
+    } else {
+        let (entity, spec) = portal
+            .templates()
+            .template(from)
+            .await
+            .map_err(template_error)?;
+        (editable(entity.body), spec.reference)
+    };
+    let loaded = draft(portal, principal, &source, &base)?;
+    Ok(Editor {
+        choices,
+        source,
+        base,
+        form: loaded.get("form").cloned(),
+        problems: loaded["problems"].clone(),
+    })
+}
+
+/// A catalog template as its author would write it: without what the catalog adds.
+fn editable(mut body: Value) -> String {
+    if let Some(metadata) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+        if let Some(annotations) = metadata
+            .get_mut("annotations")
+            .and_then(Value::as_object_mut)
+        {
+            annotations.retain(|key, _| !key.starts_with("backstage.io/managed-by-"));
+            if annotations.is_empty() {
+                metadata.remove("annotations");
+            }
+        }
+    }
+    to_yaml(&body)
+}
+
+/// The editor's text when it starts from nothing: a template that runs as it is, to
+/// change.
+const STARTER: &str = include_str!("starter-template.yaml");
 
 pub async fn cancel(portal: &Portal, principal: &Principal, id: &str) -> Result<(), AppError> {
     portal
@@ -754,5 +865,26 @@ mod tests {
         assert_eq!(links[2].href, "/catalog/default/component/b");
         assert!(links[2].entity);
         assert_eq!(texts[0].title.as_deref(), Some("Clone it"));
+    }
+
+    #[test]
+    fn the_editor_starts_from_a_template_that_reads_and_catalog_ones_lose_catalog_marks() {
+        let body = read_template(STARTER).expect("the starter template reads");
+        let spec = TemplateSpec::from_entity(&body).unwrap();
+        assert_eq!(spec.steps.len(), 2);
+        let stored = json!({
+            "apiVersion": "scaffolder.backstage.io/v1beta3",
+            "kind": "Template",
+            "metadata": {"name": "t", "annotations": {
+                "backstage.io/managed-by-location": "file:/srv/t.yaml",
+                "backstage.io/managed-by-origin-location": "file:/srv/t.yaml"}},
+            "spec": {"type": "service", "steps": []}
+        });
+        let text = editable(stored.clone());
+        assert!(!text.contains("managed-by"), "{text}");
+        assert!(!text.contains("annotations"), "{text}");
+        let mut kept = stored;
+        kept["metadata"]["annotations"]["github.com/project-slug"] = json!("o/r");
+        assert!(editable(kept).contains("github.com/project-slug: o/r"));
     }
 }

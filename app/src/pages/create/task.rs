@@ -60,7 +60,7 @@ impl RunView {
 
 /// A run as JSON ([`RunView`]), with its log after event `after` (0: all of it);
 /// empty when there is no such run.
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn get_task_run(id: String, after: i64) -> Result<String, AppError> {
     let portal = crate::context::portal()?;
     super::server::signed_in(portico_core::identity::Role::Developer)?;
@@ -76,7 +76,7 @@ pub async fn get_task_run(id: String, after: i64) -> Result<String, AppError> {
 }
 
 /// Asks the run to stop.
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn cancel_task_run(id: String) -> Result<(), AppError> {
     let portal = crate::context::portal()?;
     let principal = super::server::signed_in(portico_core::identity::Role::Developer)?;

@@ -41,9 +41,10 @@ pub struct FormPage {
 }
 
 /// Everything the wizard needs.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct TemplateForm {
-    /// `template:default/rust-service`.
+    /// `template:default/rust-service`; for a draft, the catalog template it started
+    /// from (its skeletons are read there), or nothing.
     pub reference: String,
     pub title: String,
     pub description: Option<String>,
@@ -61,11 +62,13 @@ pub struct TemplateForm {
     /// Whether the caller may run templates (a developer); the others may look.
     pub can_run: bool,
     pub role: String,
+    /// The editor's draft: it can be dry-run, not run.
+    pub draft: bool,
 }
 
 impl TemplateForm {
     /// Reads what [`golden_path_form`] sent.
-    fn from_json(v: &Value) -> Self {
+    pub(super) fn from_json(v: &Value) -> Self {
         let strings = |key: &str| -> Vec<String> {
             wire::list(v, key)
                 .iter()
@@ -103,6 +106,7 @@ impl TemplateForm {
             applicable: indices(&v["applicable"]),
             can_run: wire::flag(v, "can_run"),
             role: wire::string(v, "role"),
+            draft: wire::flag(v, "draft"),
         }
     }
 }
@@ -122,7 +126,7 @@ fn indices(v: &Value) -> Vec<usize> {
 
 /// The wizard of a template, as JSON ([`TemplateForm`]); empty when there is no such
 /// template.
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn golden_path_form(namespace: String, name: String) -> Result<String, AppError> {
     let portal = crate::context::portal()?;
     let principal = super::server::signed_in(portico_core::identity::Role::Viewer)?;
@@ -137,19 +141,24 @@ pub async fn golden_path_form(namespace: String, name: String) -> Result<String,
     }
 }
 
-/// The pages of `template` that apply to `values` (JSON), in order, as a JSON list.
-#[server]
-pub async fn golden_path_pages(template: String, values: String) -> Result<String, AppError> {
+/// The pages of `template` (or of the editor's draft, `source`) that apply to `values`
+/// (JSON), in order, as a JSON list.
+#[server(output = crate::codec::JsonText)]
+pub async fn golden_path_pages(
+    template: String,
+    values: String,
+    source: String,
+) -> Result<String, AppError> {
     let portal = crate::context::portal()?;
     super::server::signed_in(portico_core::identity::Role::Viewer)?;
     let values = serde_json::from_str(&values).unwrap_or(Value::Null);
-    let pages = super::server::applicable(&portal, &template, &values).await?;
+    let pages = super::server::applicable(&portal, &template, &values, &source).await?;
     Ok(wire::send(&pages))
 }
 
 /// Checks the answers (`values` and `secrets`, JSON objects) again and starts the run:
 /// `{"started": id}`, or `{"invalid": [{field, message}…]}` with nothing started.
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn start_golden_path(
     template: String,
     values: String,
@@ -164,89 +173,21 @@ pub async fn start_golden_path(
         .map(|outcome| wire::send(&outcome))
 }
 
-/// A dry run with the answers (`values` and `secrets`, JSON objects): the files the run
-/// would write and its log, as HTML. Nothing outside a scratch directory changes.
-#[server]
+/// A dry run of `template` (or of the editor's draft, `source`) with the answers
+/// (`values` and `secrets`, JSON objects): the files the run would write and its log, as
+/// HTML. Nothing outside a scratch directory changes.
+#[server(output = crate::codec::JsonText)]
 pub async fn preview_golden_path(
     template: String,
     values: String,
     secrets: String,
+    source: String,
 ) -> Result<String, AppError> {
     let portal = crate::context::portal()?;
     let principal = super::server::signed_in(portico_core::identity::Role::Developer)?;
     let values = serde_json::from_str(&values).unwrap_or(Value::Null);
     let secrets = serde_json::from_str(&secrets).unwrap_or_default();
-    super::server::preview(&portal, &principal, &template, values, secrets).await
-}
-
-/// The HTML of a dry run's result (server only).
-#[cfg(feature = "ssr")]
-pub mod render {
-    use base64::Engine;
-    use portico_core::templates::dry_run::DryRunResult;
-    use portico_forms::FieldError;
-
-    use super::escape;
-
-    /// Lines of a file shown in the preview; the rest is counted.
-    const LINES_SHOWN: usize = 60;
-
-    pub fn preview(result: &DryRunResult) -> String {
-        let mut html = String::new();
-        if let Some(error) = &result.error {
-            html.push_str(&format!(
-                r#"<p class="error-panel" role="alert">The dry run stopped: {}</p>"#,
-                escape(error)
-            ));
-        }
-        let files = &result.directory_contents;
-        html.push_str(&format!(
-            r#"<p class="muted">{} file{} would be written:</p><ul class="preview-files" role="list">"#,
-            files.len(),
-            if files.len() == 1 { "" } else { "s" }
-        ));
-        for file in files {
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(&file.base64_content)
-                .unwrap_or_default();
-            let body = match String::from_utf8(bytes) {
-                Ok(text) => {
-                    let total = text.lines().count();
-                    let mut shown = text
-                        .lines()
-                        .take(LINES_SHOWN)
-                        .collect::<Vec<_>>()
-                        .join("\n");
-                    if total > LINES_SHOWN {
-                        shown.push_str(&format!("\n… {} more lines", total - LINES_SHOWN));
-                    }
-                    format!(r#"<pre class="output-code">{}</pre>"#, escape(&shown))
-                }
-                Err(e) => format!(
-                    r#"<p class="muted small">Binary, {} bytes.</p>"#,
-                    e.into_bytes().len()
-                ),
-            };
-            html.push_str(&format!(
-                r#"<li><details><summary class="mono">{}{}</summary>{body}</details></li>"#,
-                escape(&file.path),
-                if file.executable { " (executable)" } else { "" }
-            ));
-        }
-        html.push_str("</ul>");
-        html
-    }
-
-    /// The answers a dry run refused.
-    pub fn refused(errors: &[FieldError]) -> String {
-        let items: String = errors
-            .iter()
-            .map(|e| format!("<li>{}: {}</li>", escape(&e.field), escape(&e.message)))
-            .collect();
-        format!(
-            r#"<div class="error-panel" role="alert">The answers were refused:<ul>{items}</ul></div>"#
-        )
-    }
+    super::server::preview(&portal, &principal, &template, values, secrets, &source).await
 }
 
 /// `/create/templates/{namespace}/{name}`.
@@ -331,8 +272,10 @@ fn problem_target(field: &str) -> Option<String> {
 }
 
 /// Where the wizard is, and what has been entered.
-struct Wizard {
+pub(super) struct Wizard {
     form: TemplateForm,
+    /// The editor's draft, as written; empty for a catalog template.
+    source: String,
     values: Value,
     /// What secret fields hold, by path; the values hold masks.
     secrets: Map<String, Value>,
@@ -367,7 +310,7 @@ struct Picker {
 }
 
 /// The wizard as its event handlers share it (the browser runs them on one thread).
-type Shared = Rc<RefCell<Wizard>>;
+pub(super) type Shared = Rc<RefCell<Wizard>>;
 
 /// The wait after a key before asking the catalog: one request per pause in typing.
 const SEARCH_AFTER: std::time::Duration = std::time::Duration::from_millis(150);
@@ -379,6 +322,7 @@ impl Wizard {
             values: form.initial.clone(),
             applicable: form.applicable.clone(),
             form,
+            source: String::new(),
             secrets: Map::new(),
             step,
             touched: Vec::new(),
@@ -468,6 +412,11 @@ impl Wizard {
 
     /// The wizard's HTML: the steps, then the page or the review.
     fn html(&self) -> String {
+        // A template always has a title (its name, at least): without one, the editor
+        // has not read a template yet.
+        if self.form.title.is_empty() {
+            return r#"<p class="wizard-empty muted">The form shows here once the template above reads without problems.</p>"#.to_owned();
+        }
         let mut html = String::from(r#"<ol class="wizard-steps" aria-label="Steps">"#);
         let mut steps: Vec<(usize, &str)> = self
             .applicable
@@ -528,9 +477,14 @@ impl Wizard {
                 );
             }
             None => {
+                let said = if self.form.draft {
+                    "Check your answers, then dry-run the draft: its steps work in a scratch directory, and publishing, registering and notifying are described rather than done."
+                } else {
+                    "Check your answers. Nothing is created until you press the button below."
+                };
                 let _ = write!(
                     html,
-                    r#"<div class="card wizard-page"><h2 id="wizard-heading" tabindex="-1">Review</h2><p class="muted page-description">Check your answers. Nothing is created until you press the button below.</p>{}"#,
+                    r#"<div class="card wizard-page"><h2 id="wizard-heading" tabindex="-1">Review</h2><p class="muted page-description">{said}</p>{}"#,
                     self.review_html()
                 );
                 if !self.form.can_run {
@@ -542,7 +496,15 @@ impl Wizard {
                 }
                 if self.form.can_run {
                     // A dry run: what the run would write, before anything is created.
-                    html.push_str(r#"<section class="review-preview"><button type="button" class="button" data-action="preview">Preview the files</button><div id="preview" class="preview" aria-live="polite"></div></section>"#);
+                    let (class, label) = if self.form.draft {
+                        ("button primary", "Dry run")
+                    } else {
+                        ("button", "Preview the files")
+                    };
+                    let _ = write!(
+                        html,
+                        r#"<section class="review-preview"><button type="button" class="{class}" data-action="preview">{label}</button><div id="preview" class="preview" aria-live="polite"></div></section>"#
+                    );
                 }
                 let create = if self.busy {
                     "Starting…"
@@ -550,11 +512,18 @@ impl Wizard {
                     create.as_str()
                 };
                 let can = if self.form.can_run { wait } else { " disabled" };
+                let create = if self.form.draft {
+                    String::new()
+                } else {
+                    format!(
+                        r#"<button type="button" class="button primary" data-action="create"{can}>{}</button>"#,
+                        escape(create)
+                    )
+                };
                 let _ = write!(
                     html,
-                    r#"<div class="wizard-actions"><button type="button" class="button" data-action="back"{wait}>{}</button><button type="button" class="button primary" data-action="create"{can}>{}</button></div></div>"#,
+                    r#"<div class="wizard-actions"><button type="button" class="button" data-action="back"{wait}>{}</button>{create}</div></div>"#,
                     escape(back),
-                    escape(create),
                 );
             }
         }
@@ -620,21 +589,14 @@ fn wizard(form: TemplateForm) -> AnyView {
     let owner = form.owner.clone().map(|(label, href)| {
         view! { <p class="muted small">"Maintained by " <a class="entity-link" href=href>{label}</a></p> }
     });
-    let shared: Shared = Rc::new(RefCell::new(Wizard::new(form)));
-    // The server writes the first page; the browser starts from the same text.
-    let initial = shared.borrow().html();
-    let body = {
-        #[cfg(feature = "hydrate")]
-        {
-            browser::attach(shared, initial)
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            let _ = shared;
-            view! { <div class="wizard" id="wizard" data-testid="wizard" inner_html=initial></div> }
-                .into_any()
-        }
-    };
+    let editable = (form.can_run && !form.reference.is_empty()).then(|| {
+        let href = format!(
+            "/create/edit?from={}",
+            form_urlencoded::byte_serialize(form.reference.as_bytes()).collect::<String>()
+        );
+        view! { <a class="button subtle" href=href>"Open in the editor"</a> }
+    });
+    let body = form_body(Rc::new(RefCell::new(Wizard::new(form))));
     view! {
         <Title text=title.clone() />
         <div class="page-header wizard-header">
@@ -643,16 +605,40 @@ fn wizard(form: TemplateForm) -> AnyView {
                 <p class="muted">{description}</p>
                 {owner}
             </div>
+            {editable}
         </div>
         {body}
     }
     .into_any()
 }
 
+/// The wizard's form, behind one listener per kind of event (in the browser).
+pub(super) fn form_body(shared: Shared) -> AnyView {
+    // The server writes the first page; the browser starts from the same text.
+    let initial = shared.borrow().html();
+    #[cfg(feature = "hydrate")]
+    {
+        browser::attach(shared, initial)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = shared;
+        view! { <div class="wizard" id="wizard" data-testid="wizard" inner_html=initial></div> }
+            .into_any()
+    }
+}
+
+/// A wizard with nothing in it yet: the editor's, until its template reads.
+pub(super) fn shared(form: Option<TemplateForm>, source: String) -> Shared {
+    let mut wizard = Wizard::new(form.unwrap_or_default());
+    wizard.source = source;
+    Rc::new(RefCell::new(wizard))
+}
+
 /// The wizard's behaviour in the browser: one listener per kind of event on the whole
 /// wizard, which reads the control's `data-path` and `data-kind`.
 #[cfg(feature = "hydrate")]
-mod browser {
+pub(super) mod browser {
     use std::fmt::Write;
 
     use leptos::prelude::*;
@@ -670,20 +656,32 @@ mod browser {
     use super::super::wire;
     use super::{
         golden_path_pages, indices, preview_golden_path, problem_target, start_golden_path, Shared,
-        SEARCH_AFTER,
+        TemplateForm, Wizard, SEARCH_AFTER,
     };
 
-    fn element(id: &str) -> Option<Element> {
+    pub fn element(id: &str) -> Option<Element> {
         document().get_element_by_id(id)
     }
 
     /// The `value` of an input, select or textarea.
-    fn value_of(element: &Element) -> String {
+    pub fn value_of(element: &Element) -> String {
         element.unchecked_ref::<HtmlInputElement>().value()
     }
 
     fn target(ev: &leptos::web_sys::Event) -> Option<Element> {
         ev.target()?.dyn_into::<Element>().ok()
+    }
+
+    /// Shows the wizard of `form` (the editor's draft, read again) in place of the one
+    /// shown, with the text it was read from.
+    pub fn load(shared: &Shared, form: TemplateForm, source: String) {
+        {
+            let mut wizard = shared.borrow_mut();
+            *wizard = Wizard::new(form);
+            wizard.source = source;
+            wizard.ready = true;
+        }
+        render(shared, None);
     }
 
     pub fn attach(shared: Shared, initial: String) -> AnyView {
@@ -1345,11 +1343,12 @@ mod browser {
         wizard.busy = true;
         let template = wizard.form.reference.clone();
         let values = wizard.values.to_string();
+        let source = wizard.source.clone();
         drop(wizard);
         render(shared, None);
         let shared = shared.clone();
         leptos::task::spawn_local(async move {
-            let found = golden_path_pages(template, values).await;
+            let found = golden_path_pages(template, values, source).await;
             let focus = {
                 let mut wizard = shared.borrow_mut();
                 wizard.busy = false;
@@ -1375,16 +1374,17 @@ mod browser {
             return;
         };
         panel.set_inner_html(r#"<p class="loading" role="status">Preparing a preview…</p>"#);
-        let (template, values, secrets) = {
+        let (template, values, secrets, source) = {
             let wizard = shared.borrow();
             (
                 wizard.form.reference.clone(),
                 wizard.values.to_string(),
                 Value::Object(wizard.secrets.clone()).to_string(),
+                wizard.source.clone(),
             )
         };
         leptos::task::spawn_local(async move {
-            let shown = match preview_golden_path(template, values, secrets).await {
+            let shown = match preview_golden_path(template, values, secrets, source).await {
                 Ok(html) => html,
                 Err(e) => format!(
                     r#"<p class="error-panel" role="alert">{}</p>"#,
@@ -1509,6 +1509,7 @@ mod tests {
             applicable: vec![0],
             can_run: true,
             role: "developer".into(),
+            draft: true,
         };
         let sent = serde_json::to_string(&form).unwrap();
         assert_eq!(TemplateForm::from_json(&wire::parse(&sent)), form);

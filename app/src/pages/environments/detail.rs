@@ -45,7 +45,7 @@ pub struct EnvironmentData {
 }
 
 /// One environment's page; `None` when there is no such environment.
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn get_environment(name: String) -> Result<Option<EnvironmentData>, AppError> {
     let portal = crate::context::portal()?;
     let data = super::server::environment(&portal, &name).await?;

@@ -43,7 +43,7 @@ pub struct DeploymentHistory {
 }
 
 /// The deployments and health of the entity `reference` (a reference key).
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn get_deployment_history(reference: String) -> Result<DeploymentHistory, AppError> {
     let portal = crate::context::portal()?;
     super::server::history(&portal, &reference).await

@@ -78,7 +78,7 @@ pub struct MatrixData {
 }
 
 /// The matrix for a query string.
-#[server]
+#[server(output = crate::codec::JsonText)]
 pub async fn get_environment_matrix(search: String) -> Result<MatrixData, AppError> {
     let portal = crate::context::portal()?;
     let principal = crate::context::principal();

@@ -732,7 +732,9 @@ async fn a_cancelled_task_stops_waiting(t: &TestDb) {
     // the worker may take a while to pick it up.
     let mut started = false;
     for _ in 0..1500 {
-        if templates.task(&id).await.unwrap().status == TaskStatus::Processing {
+        let task = templates.task(&id).await.unwrap();
+        // Its first step under way (the task is `processing` a moment before).
+        if task.steps[0].status == portico_core::templates::runner::StepStatus::Processing {
             started = true;
             break;
         }

@@ -11,6 +11,7 @@
 //! - [`demo`]: the demo data set seeded by `portico serve --demo`.
 //! - [`testing`]: fresh databases on both backends for the test suites.
 
+pub mod approvals;
 pub mod catalog;
 pub mod demo;
 pub mod environments;

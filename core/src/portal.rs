@@ -1,6 +1,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::approvals::{ApprovalSettings, Approvals};
 use crate::catalog::locations::LocationPolicy;
 use crate::catalog::Catalog;
 use crate::environments::Environments;
@@ -25,6 +26,7 @@ struct Inner {
     roles: Arc<RoleMapping>,
     /// Template runs under way on this instance, shared by every handle.
     templates: Arc<Runtime>,
+    approvals: ApprovalSettings,
     started_at: Instant,
 }
 
@@ -39,6 +41,8 @@ pub struct Settings {
     pub roles: RoleMapping,
     /// Where templates may publish repositories, and where their workspaces go.
     pub templates: TemplateSettings,
+    /// Whether rejecting needs a comment.
+    pub approvals: ApprovalSettings,
 }
 
 impl Portal {
@@ -60,6 +64,7 @@ impl Portal {
                 locations: Arc::default(),
                 roles: Arc::default(),
                 templates: Templates::runtime(TemplateSettings::default()),
+                approvals: ApprovalSettings::default(),
                 started_at: Instant::now(),
             }),
         }
@@ -75,6 +80,7 @@ impl Portal {
                 locations: Arc::new(settings.locations),
                 roles: Arc::new(settings.roles),
                 templates: Templates::runtime(settings.templates),
+                approvals: settings.approvals,
                 started_at: self.inner.started_at,
             }),
         }
@@ -111,6 +117,17 @@ impl Portal {
             self.catalog(),
             self.events(),
             Arc::clone(&self.inner.templates),
+            self.approvals(),
+        )
+    }
+
+    /// Approval requests and their decisions.
+    pub fn approvals(&self) -> Approvals {
+        Approvals::new(
+            self.inner.db.clone(),
+            self.events(),
+            self.identity(),
+            self.inner.approvals.clone(),
         )
     }
 

@@ -6,14 +6,17 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use portico_core::approvals::{Approval, ApprovalError, ApprovalFilter, ApprovalStatus, Verdict};
 use portico_core::backend_tests;
 use portico_core::catalog::locations::LocationPolicy;
 use portico_core::catalog::reader::read_location;
 use portico_core::catalog::reference::RefContext;
 use portico_core::catalog::remote::RemoteReader;
 use portico_core::catalog::EntityRef;
+use portico_core::identity::{Principal, PrincipalKind, Role};
 use portico_core::templates::actions::RunUser;
 use portico_core::templates::dry_run::DryRunRequest;
+use portico_core::templates::gate::TagRule;
 use portico_core::templates::git::GitHosts;
 use portico_core::templates::{TaskStatus, TemplateError, TemplateSettings, Templates};
 use portico_core::testing::TestDb;
@@ -32,6 +35,8 @@ backend_tests!(
     an_interrupted_task_fails_or_starts_over,
     two_instances_never_run_one_task_twice,
     older_template_formats_are_rejected_at_ingestion,
+    a_run_waits_for_approval_then_goes_on_or_fails,
+    a_run_waiting_for_approval_survives_a_restart,
 );
 
 fn fixtures() -> PathBuf {
@@ -57,6 +62,7 @@ fn portal(t: &TestDb, dir: &Path) -> Portal {
         templates: TemplateSettings {
             git_hosts: hosts,
             work_dir: Some(dir.join("tasks")),
+            approval_tags: TagRule::parse_list("production=role:admin").unwrap(),
         },
         ..Settings::default()
     })
@@ -885,4 +891,265 @@ async fn older_template_formats_are_rejected_at_ingestion(t: &TestDb) {
         ),
         "{messages:?}"
     );
+}
+
+const GATED: &str = r#"
+apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata:
+  name: NAME
+  title: Ship it
+  tags: [TAGS]
+spec:
+  type: service
+  parameters:
+    - properties:
+        version: { type: string, default: "1.4.0" }
+  steps:
+    - id: ask
+      name: Ask the SREs
+      action: approval:request
+      input:
+        title: Ship ${{ parameters.version }}
+        approvers: [role:admin]
+    - id: ship
+      name: Ship
+      action: debug:log
+      input: { message: "shipped ${{ steps.ask.output.approvedBy[0] }}" }
+  output:
+    text:
+      - title: Approved by
+        content: ${{ steps.ask.output.approvedBy | join(", ") }}
+"#;
+
+fn gated(name: &str, tags: &str) -> String {
+    GATED.replace("NAME", name).replace("TAGS", tags)
+}
+
+fn admin(name: &str) -> Principal {
+    Principal {
+        kind: PrincipalKind::User,
+        id: format!("id-{name}"),
+        name: name.to_owned(),
+        email: None,
+        role: Role::Admin,
+        groups: Vec::new(),
+        owners: Vec::new(),
+        entity: None,
+    }
+}
+
+/// The pending request a task's step made, once it has made it.
+async fn pending_for(portal: &Portal, task_id: &str) -> Approval {
+    for _ in 0..400 {
+        let (pending, _) = portal
+            .approvals()
+            .list(&ApprovalFilter {
+                status: Some(ApprovalStatus::Pending),
+                limit: 100,
+                ..ApprovalFilter::default()
+            })
+            .await
+            .unwrap();
+        if let Some(found) = pending
+            .into_iter()
+            .find(|a| a.subject["task_id"] == task_id)
+        {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let task = portal.templates().task(task_id).await.unwrap();
+    panic!(
+        "task {task_id} asked for no approval: {:?} {:?} {:?}",
+        task.status, task.error, task.steps
+    );
+}
+
+async fn a_run_waits_for_approval_then_goes_on_or_fails(t: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let portal = portal(t, dir.path());
+    // Decisions reach waiting runs through the event feed, as in the server.
+    let feed = tokio::spawn(portal.events().feed().run());
+    ingest_template(&portal, dir.path(), &gated("ship", "web"), &[]).await;
+    let templates = portal.templates();
+    let approvals = portal.approvals();
+
+    // Waits, visibly, then goes on once approved.
+    let id = templates
+        .create_task(guest(), "template:default/ship", &json!({}), Map::new())
+        .await
+        .unwrap();
+    let asked = pending_for(&portal, &id).await;
+    assert_eq!(asked.title, "Ship 1.4.0");
+    assert_eq!(asked.requested_by, "user:guest");
+    let waiting = templates.task(&id).await.unwrap();
+    assert_eq!(waiting.status, TaskStatus::Processing);
+    assert_eq!(
+        waiting.steps[0].status,
+        portico_core::templates::runner::StepStatus::Processing
+    );
+    // Whoever ran it may not approve it.
+    let requester = Principal {
+        kind: PrincipalKind::User,
+        id: "id-guest".into(),
+        name: "guest".into(),
+        email: None,
+        role: Role::Admin,
+        groups: Vec::new(),
+        owners: Vec::new(),
+        entity: None,
+    };
+    let own = approvals
+        .decide(&asked.id, &requester, Verdict::Approve, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(own, ApprovalError::Forbidden(_)), "{own:?}");
+    approvals
+        .decide(&asked.id, &admin("grace"), Verdict::Approve, None)
+        .await
+        .unwrap();
+    let task = finished(&templates, &id).await;
+    assert_eq!(task.status, TaskStatus::Completed, "{:?}", task.error);
+    assert_eq!(task.output["text"][0]["content"], "user:grace");
+    let events = templates.task_events(&id, 0).await.unwrap();
+    let said = |needle: &str| {
+        events.iter().any(|e| {
+            e.body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(needle))
+        })
+    };
+    assert!(said("waiting for approval by role:admin"));
+    assert!(said("shipped user:grace"));
+
+    // Rejected: the task fails with who and why.
+    let id = templates
+        .create_task(guest(), "template:default/ship", &json!({}), Map::new())
+        .await
+        .unwrap();
+    let asked = pending_for(&portal, &id).await;
+    approvals
+        .decide(
+            &asked.id,
+            &admin("grace"),
+            Verdict::Reject,
+            Some("Not during the sale".into()),
+        )
+        .await
+        .unwrap();
+    let task = finished(&templates, &id).await;
+    assert_eq!(task.status, TaskStatus::Failed);
+    let error = task.error.unwrap();
+    assert!(
+        error.contains("rejected by user:grace: Not during the sale"),
+        "{error}"
+    );
+    assert_eq!(
+        task.steps[1].status,
+        portico_core::templates::runner::StepStatus::Open
+    );
+
+    // A tag the operator named: the run asks before its first step, showing the answers.
+    ingest_template(&portal, dir.path(), &gated("ship-prod", "production"), &[]).await;
+    let id = templates
+        .create_task(
+            guest(),
+            "template:default/ship-prod",
+            &json!({"version": "2.0.0"}),
+            Map::new(),
+        )
+        .await
+        .unwrap();
+    let task = templates.task(&id).await.unwrap();
+    assert_eq!(task.steps[0].id, "portico-approval");
+    let gate = pending_for(&portal, &id).await;
+    assert_eq!(gate.title, "Run Ship it");
+    assert_eq!(gate.context["parameters"]["version"], "2.0.0");
+    approvals
+        .decide(&gate.id, &admin("grace"), Verdict::Approve, None)
+        .await
+        .unwrap();
+    // Then the template's own step asks too.
+    let own = pending_for(&portal, &id).await;
+    assert_eq!(own.title, "Ship 2.0.0");
+    approvals
+        .decide(&own.id, &admin("zoe"), Verdict::Approve, None)
+        .await
+        .unwrap();
+    let task = finished(&templates, &id).await;
+    assert_eq!(task.status, TaskStatus::Completed, "{:?}", task.error);
+
+    // Cancelling a waiting run withdraws its request.
+    let id = templates
+        .create_task(guest(), "template:default/ship", &json!({}), Map::new())
+        .await
+        .unwrap();
+    let asked = pending_for(&portal, &id).await;
+    templates.cancel(&id, "user:guest").await.unwrap();
+    let task = finished(&templates, &id).await;
+    assert_eq!(task.status, TaskStatus::Cancelled);
+    assert_eq!(
+        approvals.get(&asked.id).await.unwrap().status,
+        ApprovalStatus::Cancelled
+    );
+    feed.abort();
+}
+
+async fn a_run_waiting_for_approval_survives_a_restart(t: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let first = portal(t, dir.path());
+    ingest_template(&first, dir.path(), &gated("ship", "web"), &[]).await;
+    let id = first
+        .templates()
+        .create_task(guest(), "template:default/ship", &json!({}), Map::new())
+        .await
+        .unwrap();
+    let asked = pending_for(&first, &id).await;
+    // The instance running it stops; another one recovers the task.
+    orphan(t, &id).await;
+    let second = portal(t, dir.path());
+    second.templates().sweep().await.unwrap();
+    let events = second.templates().task_events(&id, 0).await.unwrap();
+    assert!(
+        events.iter().any(|e| e.event_type == "recovered"
+            && e.body["message"]
+                .as_str()
+                .unwrap()
+                .contains("goes on waiting")),
+        "{events:?}"
+    );
+    // It waits on the same request: no second one is made.
+    for _ in 0..200 {
+        let events = second.templates().task_events(&id, 0).await.unwrap();
+        if events.iter().any(|e| {
+            e.body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("waiting again"))
+        }) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let (all, _) = second
+        .approvals()
+        .list(&ApprovalFilter {
+            limit: 100,
+            ..ApprovalFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter()
+            .filter(|a| a.subject["task_id"] == id.as_str())
+            .count(),
+        1
+    );
+    second
+        .approvals()
+        .decide(&asked.id, &admin("grace"), Verdict::Approve, None)
+        .await
+        .unwrap();
+    let task = finished(&second.templates(), &id).await;
+    assert_eq!(task.status, TaskStatus::Completed, "{:?}", task.error);
 }

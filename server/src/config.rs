@@ -8,6 +8,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use portico_core::approvals::ApprovalSettings;
 use portico_core::catalog::locations::LocationPolicy;
 use portico_core::catalog::remote::RemoteReader;
 use portico_core::demo::golden_paths::DEMO_GIT_HOST;
@@ -17,6 +18,7 @@ use portico_core::environments::probes::{
 };
 use portico_core::environments::EnvironmentSpec;
 use portico_core::identity::{Role, RoleMapping};
+use portico_core::templates::gate::TagRule;
 use portico_core::templates::git::{GitHost, GitHosts};
 use portico_core::templates::TemplateSettings;
 use portico_core::Settings;
@@ -65,6 +67,10 @@ pub struct Config {
     pub task_dir: Option<PathBuf>,
     /// Where the demo keeps its golden paths and the repositories they create (absolute).
     pub data_dir: PathBuf,
+    /// Whether rejecting needs a comment; the key callbacks are signed with.
+    pub approvals: ApprovalSettings,
+    /// Templates with these tags need an approval before their first step.
+    pub approval_tags: Vec<TagRule>,
 }
 
 /// A secret setting: its `Debug` hides it.
@@ -242,6 +248,9 @@ struct FileConfig {
     git_hosts: Option<Vec<GitHost>>,
     task_dir: Option<PathBuf>,
     data_dir: Option<PathBuf>,
+    approval_reject_comment: Option<bool>,
+    approval_signing_secret: Option<String>,
+    approval_tags: Option<Vec<TagRule>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -272,7 +281,9 @@ impl Config {
             templates: TemplateSettings {
                 git_hosts: self.git_hosts.clone(),
                 work_dir: self.task_dir.clone(),
+                approval_tags: self.approval_tags.clone(),
             },
+            approvals: self.approvals.clone(),
         }
     }
 
@@ -571,6 +582,30 @@ impl Config {
             .filter(|d| !d.is_empty())
             .map(PathBuf::from)
             .or(file.task_dir);
+        let approvals = ApprovalSettings {
+            reject_needs_comment: match env("PORTICO_APPROVAL_REJECT_COMMENT") {
+                Some(v) => parse_bool("PORTICO_APPROVAL_REJECT_COMMENT", &v)?,
+                None => file.approval_reject_comment.unwrap_or(true),
+            },
+            signing_secret: env("PORTICO_APPROVAL_SIGNING_SECRET")
+                .or(file.approval_signing_secret)
+                .filter(|s| !s.is_empty()),
+            ..ApprovalSettings::default()
+        };
+        let approval_tags = match env("PORTICO_APPROVAL_TAGS") {
+            Some(value) => TagRule::parse_list(&value).map_err(|message| ConfigError::Invalid {
+                setting: "PORTICO_APPROVAL_TAGS".into(),
+                message,
+            })?,
+            None => {
+                let rules = file.approval_tags.unwrap_or_default();
+                TagRule::check_all(&rules).map_err(|message| ConfigError::Invalid {
+                    setting: key("approval_tags"),
+                    message,
+                })?;
+                rules
+            }
+        };
         Ok(Self {
             addr,
             database_url,
@@ -588,6 +623,8 @@ impl Config {
             git_hosts,
             task_dir,
             data_dir,
+            approvals,
+            approval_tags,
         })
     }
 }

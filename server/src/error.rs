@@ -10,6 +10,7 @@ use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use portico_core::approvals::ApprovalError;
 use portico_core::catalog::locations::LocationError;
 use portico_core::catalog::query::QueryError;
 use portico_core::catalog::CatalogError;
@@ -197,6 +198,21 @@ impl From<EnvironmentError> for ApiError {
             EnvironmentError::Storage(e) => e.into(),
             EnvironmentError::Catalog(e) => e.into(),
             EnvironmentError::Event(e) => e.into(),
+        }
+    }
+}
+
+impl From<ApprovalError> for ApiError {
+    fn from(e: ApprovalError) -> Self {
+        match e {
+            ApprovalError::Invalid { .. } => Self::Input(e.to_string()),
+            ApprovalError::NotFound(_) => Self::NotFound(e.to_string()),
+            ApprovalError::Forbidden(_) => Self::Forbidden(e.to_string()),
+            ApprovalError::Conflict(_) => Self::Conflict(e.to_string()),
+            ApprovalError::Corrupt(_) => Self::Internal(Box::new(e)),
+            ApprovalError::Storage(e) => e.into(),
+            ApprovalError::Event(e) => e.into(),
+            ApprovalError::Identity(e) => e.into(),
         }
     }
 }

@@ -18,6 +18,7 @@
 //! - [`telemetry`]: logging set-up.
 
 pub mod access;
+pub mod approvals;
 pub mod catalog;
 pub mod cli;
 pub mod config;

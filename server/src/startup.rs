@@ -25,7 +25,7 @@ use crate::events::hub::Hub;
 use crate::identity::{self, AuthState};
 use crate::operations::metrics::{self, Metrics};
 use crate::state::AppState;
-use crate::{catalog, environments, events, openapi, operations, templates, ui};
+use crate::{approvals, catalog, environments, events, openapi, operations, templates, ui};
 
 /// The name wasm-bindgen's output is given (`pkg/portico.js`, `pkg/portico.wasm`);
 /// `.cargo/config.toml` bakes the same name into the app as `LEPTOS_OUTPUT_NAME`.
@@ -252,6 +252,7 @@ fn router(state: AppState, config: &Config) -> Result<(Router, Arc<AccessTable>)
         // Environments, deployments and health.
         .merge(environments::routes())
         .merge(templates::routes())
+        .merge(approvals::routes())
         // The live channel (websocket).
         .merge(events::routes())
         .any("/api/{*path}", Need::VIEWER, api_not_found)
@@ -356,6 +357,8 @@ async fn prepare_database(portal: Portal, hub: Arc<Hub>, background: Background,
     let probes = portal.clone();
     let simulated = portal.clone();
     let templates = portal.templates();
+    let approvals = portal.approvals();
+    let callbacks = portal.approvals();
     let Background {
         demo,
         health,
@@ -390,8 +393,20 @@ async fn prepare_database(portal: Portal, hub: Arc<Hub>, background: Background,
             let templates = templates.clone();
             async move { templates.work().await }
         }),
+        supervise("approval expiry", move || {
+            let approvals = approvals.clone();
+            async move { approvals.expire_as_due(APPROVAL_EXPIRY_CHECK).await }
+        }),
+        supervise("approval callbacks", move || {
+            let approvals = callbacks.clone();
+            async move { approvals.deliver_callbacks().await }
+        }),
     );
 }
+
+/// How often pending approval requests are checked for expiry (a request read in the
+/// meantime is expired when it is read).
+const APPROVAL_EXPIRY_CHECK: Duration = Duration::from_secs(5);
 
 /// How often expired sessions are deleted (they are never honoured once expired; this
 /// only keeps the table small).

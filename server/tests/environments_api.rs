@@ -13,7 +13,7 @@ use portico_server::config::Secret;
 use serde_json::{json, Value};
 use sha2::Sha256;
 use support::channel::Channel;
-use support::{databases, TestServer};
+use support::{databases, get_with as get, TestServer};
 
 const SECRET: &str = "webhook-secret";
 
@@ -71,20 +71,7 @@ async fn post(
     path: &str,
     body: Value,
 ) -> (u16, Value) {
-    let response = client
-        .post(server.url(path))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(client: &reqwest::Client, server: &TestServer, path: &str) -> (u16, Value) {
-    let response = client.get(server.url(path)).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    support::post_with(client, server, path, &body).await
 }
 
 fn deployment(id: &str, status: &str) -> Value {

@@ -11,7 +11,7 @@ use portico_core::identity::Role;
 use portico_core::templates::git::GitHosts;
 use serde_json::{json, Value};
 use support::channel::Channel;
-use support::{databases, TestServer};
+use support::{databases, get_with as get, post_with as post, status_and_json as json, TestServer};
 
 const TEMPLATE: &str = r#"
 apiVersion: scaffolder.backstage.io/v1beta3
@@ -81,31 +81,6 @@ async fn start(url: &str, dir: &Path) -> TestServer {
     .await;
     server.wait_for_readyz(200).await;
     server
-}
-
-async fn json(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(client: &reqwest::Client, server: &TestServer, path: &str) -> (u16, Value) {
-    json(client.get(server.url(path)).send().await.unwrap()).await
-}
-
-/// POSTs `body` as JSON (none when it is null).
-async fn post(
-    client: &reqwest::Client,
-    server: &TestServer,
-    path: &str,
-    body: &Value,
-) -> (u16, Value) {
-    let request = client.post(server.url(path));
-    let request = if body.is_null() {
-        request
-    } else {
-        request.json(body)
-    };
-    json(request.send().await.unwrap()).await
 }
 
 #[tokio::test]

@@ -179,6 +179,7 @@ impl Templates {
             dry_run: true,
             expressions: self.expressions(),
             cancelled,
+            earlier: &[],
         };
         let result = run.execute(progress_tx).await;
         let redactor = Redactor::new(&request.secrets);

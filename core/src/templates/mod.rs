@@ -16,6 +16,7 @@ pub mod actions;
 pub mod dry_run;
 mod error;
 pub mod expression;
+pub mod gate;
 pub mod git;
 pub mod model;
 pub mod runner;
@@ -36,6 +37,7 @@ use self::actions::{RunUser, Services};
 use self::expression::Expressions;
 use self::git::GitHosts;
 use self::tasks::Runtime;
+use crate::approvals::Approvals;
 use crate::catalog::reference::RefContext;
 use crate::catalog::{Catalog, EntityRef, StoredEntity};
 use crate::events::Events;
@@ -50,6 +52,8 @@ pub struct TemplateSettings {
     /// Where task workspaces are made (a fresh directory per task, removed after it).
     /// `None`: the system's temporary directory.
     pub work_dir: Option<PathBuf>,
+    /// Templates with these tags need an approval before their first step.
+    pub approval_tags: Vec<gate::TagRule>,
 }
 
 /// Templates and their runs. Cheap to clone; every clone shares the running tasks.
@@ -59,6 +63,7 @@ pub struct Templates {
     catalog: Catalog,
     events: Events,
     runtime: Arc<Runtime>,
+    approvals: Approvals,
 }
 
 impl std::fmt::Debug for Templates {
@@ -93,12 +98,14 @@ impl Templates {
         catalog: Catalog,
         events: Events,
         runtime: Arc<Runtime>,
+        approvals: Approvals,
     ) -> Self {
         Self {
             db,
             catalog,
             events,
             runtime,
+            approvals,
         }
     }
 
@@ -121,6 +128,7 @@ impl Templates {
             catalog: self.catalog.clone(),
             events: self.events.clone(),
             git_hosts: Arc::new(self.runtime.settings.git_hosts.clone()),
+            approvals: self.approvals.clone(),
         }
     }
 

@@ -51,6 +51,10 @@ pub struct StepState {
     pub started_at: Option<i64>,
     #[serde(rename = "endedAt", skip_serializing_if = "Option::is_none")]
     pub ended_at: Option<i64>,
+    /// What a completed step gave (secrets taken out): a run that goes on after a
+    /// restart gives it to the steps after, as if the step had just run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
 }
 
 impl StepState {
@@ -62,6 +66,7 @@ impl StepState {
             status: StepStatus::Open,
             started_at: None,
             ended_at: None,
+            output: None,
         }
     }
 }
@@ -104,6 +109,9 @@ pub struct Run<'a> {
     pub dry_run: bool,
     pub expressions: &'a Expressions,
     pub cancelled: watch::Receiver<bool>,
+    /// The steps as a run before this one left them: those completed or skipped are
+    /// not run again (their outputs are given to the steps after). Empty for a new run.
+    pub earlier: &'a [StepState],
 }
 
 impl Run<'_> {
@@ -134,6 +142,15 @@ impl Run<'_> {
             if *self.cancelled.borrow() {
                 cancelled = true;
                 break;
+            }
+            let before = self.earlier.iter().find(|s| s.id == step.id);
+            if let Some(done) =
+                before.filter(|s| matches!(s.status, StepStatus::Completed | StepStatus::Skipped))
+            {
+                states[i] = done.clone();
+                context["steps"][&step.id] =
+                    json!({ "output": done.output.clone().unwrap_or_else(|| json!({})) });
+                continue;
             }
             let set = |states: &mut Vec<StepState>, status: StepStatus| {
                 let now = crate::storage::sql::now_millis();
@@ -166,7 +183,11 @@ impl Run<'_> {
             }
             set(&mut states, StepStatus::Processing);
             match self.step(step, &mut context, &progress).await {
-                Ok(()) => set(&mut states, StepStatus::Completed),
+                Ok(()) => {
+                    let output = context["steps"][&step.id]["output"].clone();
+                    states[i].output = Some(redactor.value(output));
+                    set(&mut states, StepStatus::Completed);
+                }
                 Err(_) if *self.cancelled.borrow() => {
                     set(&mut states, StepStatus::Cancelled);
                     cancelled = true;

@@ -74,6 +74,8 @@ impl TestServer {
             git_hosts: Default::default(),
             task_dir: None,
             data_dir: site.path().join("data"),
+            approvals: Default::default(),
+            approval_tags: Vec::new(),
         };
         configure(&mut config);
         let server = Server::bind(&config)
@@ -204,6 +206,41 @@ pub fn client_with_token(secret: &str) -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
+}
+
+/// A response's status and its JSON body (`Null` when it has none).
+pub async fn status_and_json(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// `GET path` with `client`: the status and the JSON body.
+pub async fn get_with(
+    client: &reqwest::Client,
+    server: &TestServer,
+    path: &str,
+) -> (u16, serde_json::Value) {
+    status_and_json(client.get(server.url(path)).send().await.unwrap()).await
+}
+
+/// `POST path` with `client` and `body` as JSON (no body when it is null): the status
+/// and the JSON body.
+pub async fn post_with(
+    client: &reqwest::Client,
+    server: &TestServer,
+    path: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let request = client.post(server.url(path));
+    let request = if body.is_null() {
+        request
+    } else {
+        request.json(body)
+    };
+    status_and_json(request.send().await.unwrap()).await
 }
 
 /// A migrated test database of each backend that is available.

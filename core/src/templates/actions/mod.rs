@@ -3,12 +3,14 @@
 //!
 //! - `fetch`: skeletons and plain files into the workspace.
 //! - `files`: `fs:delete`, `fs:rename`.
+//! - `approval`: `approval:request`, which waits for approvers.
 //! - `debug`: `debug:log`, `debug:wait`.
 //! - `catalog`: `catalog:register`, `catalog:fetch`, `catalog:write`.
 //! - `notify`: `notification:send`.
 //! - `publish`: `publish:git`, and Backstage's `publish:github|gitlab|bitbucketServer`
 //!   on the configured git hosts.
 
+mod approval;
 mod catalog;
 mod debug;
 mod fetch;
@@ -94,6 +96,7 @@ pub struct Services {
     pub catalog: Catalog,
     pub events: Events,
     pub git_hosts: Arc<GitHosts>,
+    pub approvals: crate::approvals::Approvals,
 }
 
 /// Everything one step's action works with.
@@ -151,6 +154,7 @@ pub fn all() -> Vec<ActionInfo> {
         catalog::fetch_info(),
         catalog::write_info(),
         notify::send_info(),
+        approval::request_info(),
     ];
     actions.extend(publish::infos());
     actions
@@ -176,6 +180,7 @@ pub async fn run(id: &str, ctx: &ActionContext<'_>, input: &Value) -> Result<Val
         "catalog:fetch" => catalog::fetch(ctx, input).await,
         "catalog:write" => catalog::write(ctx, input).await,
         "notification:send" => notify::send(ctx, input).await,
+        "approval:request" => approval::request(ctx, input).await,
         id if publish::is_publish(id) => publish::publish(ctx, id, input).await,
         other => Err(ActionError::new(format!("there is no action {other:?}"))),
     }

@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, watch, Semaphore};
 use super::actions::RunUser;
 use super::expression::Expressions;
 use super::model::TemplateSpec;
-use super::runner::{Outcome, Progress, Redactor, Run, StepState};
+use super::runner::{Outcome, Progress, Redactor, Run, StepState, StepStatus};
 use super::workspace::Workspace;
 use super::{TemplateError, TemplateSettings, Templates};
 use crate::events::NewEvent;
@@ -227,8 +227,14 @@ impl Templates {
         values: &Value,
         secrets: Map<String, Value>,
     ) -> Result<String, TemplateError> {
-        let (_, spec) = self.template(template_ref).await?;
+        let (entity, mut spec) = self.template(template_ref).await?;
         let values = self.check_values(&spec, values)?;
+        if let Some((approvers, min)) =
+            super::gate::required(&entity.body, &self.runtime.settings.approval_tags)
+        {
+            let first = super::gate::step(&spec, &user.actor, &approvers, min, &values);
+            spec.steps.insert(0, first);
+        }
         let id = uuid::Uuid::new_v4().to_string();
         let steps: Vec<StepState> = spec.steps.iter().map(StepState::open).collect();
         let now = now_millis();
@@ -498,6 +504,7 @@ impl Templates {
             dry_run: false,
             expressions: &self.runtime.expressions,
             cancelled,
+            earlier: &task.steps,
         };
         let result = run.execute(progress_tx).await;
         let _ = writer.await;
@@ -647,7 +654,29 @@ impl Templates {
             // act once.
             let mut tx = self.db.begin_write().await?;
             let now = now_millis();
-            let (changed, event_type, body) = if task.spec.start_over {
+            let waiting = task
+                .steps
+                .iter()
+                .any(|s| s.status == StepStatus::Processing && s.action == "approval:request");
+            let (changed, event_type, body) = if waiting {
+                // Waiting survives the restart: the run goes on from the step that
+                // waits (the steps before it are not run again), which finds its
+                // request and waits on.
+                let changed = sqlx::query(
+                    "UPDATE scaffolder_tasks SET status = 'open', claimed_by = NULL, heartbeat_at = $1 \
+                     WHERE id = $2 AND heartbeat_at = $3",
+                )
+                .bind(now)
+                .bind(&id)
+                .bind(task.heartbeat_at)
+                .execute(&mut *tx)
+                .await?;
+                (
+                    changed,
+                    "task.recovered",
+                    json!({"message": "the server stopped while this task waited for approval; it goes on waiting", "status": "open"}),
+                )
+            } else if task.spec.start_over {
                 let steps: Vec<StepState> = task.spec.steps.iter().map(StepState::open).collect();
                 let changed = sqlx::query(
                     "UPDATE scaffolder_tasks SET status = 'open', claimed_by = NULL, steps = $1, \

@@ -5,6 +5,7 @@ use leptos_router::{path, SsrMode};
 
 use crate::components::layout::{Footer, Header};
 use crate::pages::admin::{audit::AuditPage, tokens::TokensPage};
+use crate::pages::approvals::{detail::ApprovalPage, list::ApprovalsPage};
 use crate::pages::catalog::{entity::EntityPage, list::CatalogPage};
 use crate::pages::create::{
     editor::EditorPage, gallery::CreatePage, task::TaskPage, wizard::WizardPage,
@@ -35,6 +36,9 @@ pub fn App() -> impl IntoView {
                     // Rendered when their data is in, so that a missing template or run answers 404.
                     <Route path=path!("create/templates/:namespace/:name") view=WizardPage ssr=SsrMode::Async />
                     <Route path=path!("create/tasks/:id") view=TaskPage ssr=SsrMode::Async />
+                    <Route path=path!("approvals") view=ApprovalsPage />
+                    // Rendered when its data is in, so that a missing request answers 404.
+                    <Route path=path!("approvals/:id") view=ApprovalPage ssr=SsrMode::Async />
                     <Route path=path!("status") view=StatusPage />
                     <Route path=path!("admin/tokens") view=TokensPage />
                     <Route path=path!("admin/audit") view=AuditPage />

@@ -15,6 +15,37 @@ pub fn principal() -> Option<portico_core::identity::Principal> {
     leptos::prelude::use_context::<Option<portico_core::identity::Principal>>().flatten()
 }
 
+/// A refusal the person can act on, answered with `status` rather than 500.
+#[cfg(feature = "ssr")]
+pub fn refused(status: http::StatusCode, message: String) -> crate::error::AppError {
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+    crate::error::AppError::Refused(message)
+}
+
+/// The caller, who must have at least `role`. The route is declared with the same need;
+/// this keeps the server function safe wherever it is called from.
+#[cfg(feature = "ssr")]
+pub fn signed_in(
+    role: portico_core::identity::Role,
+) -> Result<portico_core::identity::Principal, crate::error::AppError> {
+    match principal() {
+        Some(principal) if principal.has(role) => Ok(principal),
+        Some(principal) => Err(refused(
+            http::StatusCode::FORBIDDEN,
+            format!(
+                "this needs the {role} role; {} has {}",
+                principal.name, principal.role
+            ),
+        )),
+        None => Err(refused(
+            http::StatusCode::UNAUTHORIZED,
+            "sign in first".into(),
+        )),
+    }
+}
+
 #[cfg(feature = "ssr")]
 #[derive(Debug, thiserror::Error)]
 #[error("the Portal is not in the Leptos context")]

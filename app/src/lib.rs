@@ -14,6 +14,8 @@ pub mod app;
 mod codec;
 mod components;
 mod context;
+#[cfg(feature = "hydrate")]
+mod dom;
 pub mod error;
 pub mod live;
 mod pages;

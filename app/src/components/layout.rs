@@ -23,6 +23,7 @@ pub fn Header() -> impl IntoView {
                 <A href="/catalog">"Catalog"</A>
                 <A href="/environments">"Environments"</A>
                 <A href="/create">"Create"</A>
+                <A href="/approvals">"Approvals"</A>
                 <A href="/status">"System status"</A>
             </nav>
             <ConnectionIndicator />

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod admin;
+pub mod approvals;
 pub mod catalog;
 pub mod create;
 pub mod environments;

@@ -74,6 +74,9 @@ impl std::fmt::Debug for ApprovalSettings {
 /// (each try reads the request anew, so it sees that decision).
 const DECIDE_TRIES: usize = 5;
 
+/// The most pending requests looked through for those waiting for one person.
+const WAITING_LIMIT: i64 = 500;
+
 /// How often a long-poll reads its request again when no event woke it.
 const WAIT_RECHECK: Duration = Duration::from_secs(2);
 
@@ -105,6 +108,11 @@ impl Approvals {
             identity,
             settings,
         }
+    }
+
+    /// Whether a rejection needs a comment saying why.
+    pub fn reject_needs_comment(&self) -> bool {
+        self.settings.reject_needs_comment
     }
 
     /// Stores a new request from `principal`, pending, and announces it.
@@ -148,7 +156,7 @@ impl Approvals {
             .await?
             .ok_or_else(|| ApprovalError::NotFound(format!("no approval request {id}")))?;
         self.events
-            .append(&mut tx, &announcement("approval.requested", &approval))
+            .append_all(&mut tx, &announcement("approval.requested", &approval))
             .await?;
         tx.commit().await?;
         self.events.committed();
@@ -205,6 +213,25 @@ impl Approvals {
         self.expire_due().await?;
         let mut conn = self.db.pool().acquire().await?;
         store::list(&mut conn, filter).await
+    }
+
+    /// The pending requests `principal` may decide now (oldest first): what waits for
+    /// them.
+    pub async fn waiting_for(&self, principal: &Principal) -> Result<Vec<Approval>, ApprovalError> {
+        let (pending, _) = self
+            .list(&ApprovalFilter {
+                status: Some(ApprovalStatus::Pending),
+                requested_by: None,
+                limit: WAITING_LIMIT,
+                offset: 0,
+            })
+            .await?;
+        let mut waiting: Vec<Approval> = pending
+            .into_iter()
+            .filter(|a| self.may_decide(a, principal).is_ok())
+            .collect();
+        waiting.reverse();
+        Ok(waiting)
     }
 
     /// Records `principal`'s decision. Enough approvals approve the request; one
@@ -269,7 +296,7 @@ impl Approvals {
                 .await?
                 .ok_or_else(|| ApprovalError::NotFound(format!("no approval request {id}")))?;
             self.events
-                .append(&mut tx, &announcement("approval.decided", &decided))
+                .append_all(&mut tx, &announcement("approval.decided", &decided))
                 .await?;
             if decided.status.is_decided() {
                 callbacks::enqueue(&mut tx, &decided, "approval.decided").await?;
@@ -401,7 +428,7 @@ impl Approvals {
             _ => "approval.cancelled",
         };
         self.events
-            .append(&mut tx, &announcement(event, &closed))
+            .append_all(&mut tx, &announcement(event, &closed))
             .await?;
         callbacks::enqueue(&mut tx, &closed, event).await?;
         tx.commit().await?;
@@ -495,9 +522,14 @@ fn settled(approval: &Approval) -> String {
     }
 }
 
-/// The event announcing a change of `approval` on [`TOPIC`].
-fn announcement(event_type: &str, approval: &Approval) -> NewEvent {
-    NewEvent::new(
+/// The topic of one request's changes, where its page's viewers meet.
+pub fn topic(id: &str) -> String {
+    format!("approval:{id}")
+}
+
+/// The events announcing a change of `approval`: on [`TOPIC`] and on its own topic.
+fn announcement(event_type: &str, approval: &Approval) -> [NewEvent; 2] {
+    let event = NewEvent::new(
         TOPIC,
         event_type,
         json!({
@@ -510,5 +542,7 @@ fn announcement(event_type: &str, approval: &Approval) -> NewEvent {
             "min_approvals": approval.min_approvals,
             "decided_by": approval.decisions.last().map(|d| d.by.clone()),
         }),
-    )
+    );
+    let own = NewEvent::new(topic(&approval.id), event_type, event.payload.clone());
+    [event, own]
 }

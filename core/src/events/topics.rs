@@ -1,7 +1,8 @@
 //! The topics events are published on, and who may follow each.
 //!
 //! A topic is joined on the live channel with the same rule as reading its data over
-//! HTTP: the catalog, environments, deployments, health and approvals need a viewer;
+//! HTTP: the catalog, environments, deployments, health and approvals (all, or one
+//! request) need a viewer;
 //! a template run needs a developer; a user's own topic is theirs alone.
 
 use std::fmt;
@@ -26,6 +27,8 @@ pub enum Topic {
     Task(String),
     /// Approval requests and decisions.
     Approvals,
+    /// One approval request: its changes, and who is looking at it.
+    Approval(String),
     /// Notifications for one user, by user id.
     User(String),
 }
@@ -34,7 +37,7 @@ pub enum Topic {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TopicRefused {
     /// The topic is not one Portico publishes.
-    #[error("unknown topic {0:?} (topics: catalog, entity:<ref>, environment:<name>, deployments, health, task:<id>, approvals, user:<id>)")]
+    #[error("unknown topic {0:?} (topics: catalog, entity:<ref>, environment:<name>, deployments, health, task:<id>, approvals, approval:<id>, user:<id>)")]
     Unknown(String),
     /// The topic names an entity in another spelling than the one events use.
     #[error("join {canonical:?}: entity topics use the lower-case reference")]
@@ -74,6 +77,7 @@ impl Topic {
             }
             ("environment", Some(name)) => Self::Environment(name.to_owned()),
             ("task", Some(id)) => Self::Task(id.to_owned()),
+            ("approval", Some(id)) => Self::Approval(id.to_owned()),
             ("user", Some(id)) => Self::User(id.to_owned()),
             _ => return Err(unknown()),
         };
@@ -99,7 +103,8 @@ impl Topic {
             | Self::Environment(_)
             | Self::Deployments
             | Self::Health
-            | Self::Approvals => Role::Viewer,
+            | Self::Approvals
+            | Self::Approval(_) => Role::Viewer,
         };
         if principal.has(needs) {
             Ok(())
@@ -112,12 +117,12 @@ impl Topic {
     }
 
     /// Whether the topic is a page people look at together (an entity, an environment
-    /// dashboard, the environments matrix on `deployments`), whose joiners are shown to
-    /// each other.
+    /// dashboard, the environments matrix on `deployments`, an approval request), whose
+    /// joiners are shown to each other.
     pub fn tracks_presence(&self) -> bool {
         matches!(
             self,
-            Self::Entity(_) | Self::Environment(_) | Self::Deployments
+            Self::Entity(_) | Self::Environment(_) | Self::Deployments | Self::Approval(_)
         )
     }
 }
@@ -132,6 +137,7 @@ impl fmt::Display for Topic {
             Self::Health => f.write_str("health"),
             Self::Task(id) => write!(f, "task:{id}"),
             Self::Approvals => f.write_str("approvals"),
+            Self::Approval(id) => write!(f, "approval:{id}"),
             Self::User(id) => write!(f, "user:{id}"),
         }
     }
@@ -164,6 +170,7 @@ mod tests {
             "health",
             "task:42",
             "approvals",
+            "approval:a-1",
             "user:u-1",
         ] {
             assert_eq!(Topic::parse(name).unwrap().to_string(), name);

@@ -9,31 +9,12 @@ mod server {
 
     use crate::error::AppError;
 
+    pub use crate::context::refused;
+
     /// The caller, who must be an admin. The route is declared for admins already; this
     /// keeps the server function safe wherever it is called from.
     pub fn admin() -> Result<Principal, AppError> {
-        match crate::context::principal() {
-            Some(principal) if principal.has(Role::Admin) => Ok(principal),
-            Some(principal) => Err(refused(
-                http::StatusCode::FORBIDDEN,
-                format!(
-                    "this needs the admin role; {} has {}",
-                    principal.name, principal.role
-                ),
-            )),
-            None => Err(refused(
-                http::StatusCode::UNAUTHORIZED,
-                "sign in first".into(),
-            )),
-        }
-    }
-
-    /// A refusal the person can act on, answered with `status` rather than 500.
-    pub fn refused(status: http::StatusCode, message: String) -> AppError {
-        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(status);
-        }
-        AppError::Refused(message)
+        crate::context::signed_in(Role::Admin)
     }
 
     pub fn identity_error(e: IdentityError) -> AppError {

@@ -43,7 +43,7 @@ pub struct Editor {
 #[server(output = crate::codec::JsonText)]
 pub async fn golden_path_editor(from: String, source: String) -> Result<String, AppError> {
     let portal = crate::context::portal()?;
-    let principal = super::server::signed_in(portico_core::identity::Role::Developer)?;
+    let principal = crate::context::signed_in(portico_core::identity::Role::Developer)?;
     if !source.is_empty() {
         return super::server::draft(&portal, &principal, &source, &from)
             .map(|answer| wire::send(&answer));
@@ -126,6 +126,7 @@ pub fn EditorPage() -> impl IntoView {
             |key| Box::pin(golden_path_editor(key[0].clone(), String::new())),
             |_, answer| editor(&wire::parse(&answer)),
             "Loading the editor…",
+            |_| None,
         )}
     }
 }
@@ -156,8 +157,9 @@ fn source_panel(_: Shared, panel: String) -> AnyView {
 fn source_panel(wizard: Shared, panel: String) -> AnyView {
     use leptos::wasm_bindgen::JsCast;
 
-    use super::erased::handler;
-    use super::wizard::browser::{element, load, value_of};
+    use super::wizard::browser::load;
+    use crate::dom::handler;
+    use crate::dom::{element, value_of};
 
     fn apply(wizard: &Shared) {
         let (Some(text), Some(base)) = (element("editor-source"), element("editor-base")) else {

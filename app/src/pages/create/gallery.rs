@@ -56,7 +56,7 @@ impl GallerySearch {
 #[server(output = crate::codec::JsonText)]
 pub async fn list_golden_paths(search: String) -> Result<String, AppError> {
     let portal = crate::context::portal()?;
-    let principal = super::server::signed_in(portico_core::identity::Role::Viewer)?;
+    let principal = crate::context::signed_in(portico_core::identity::Role::Viewer)?;
     let gallery =
         super::server::gallery(&portal, &principal, &GallerySearch::parse(&search)).await?;
     Ok(render::gallery(gallery, GallerySearch::parse(&search)))
@@ -82,6 +82,7 @@ pub fn CreatePage() -> impl IntoView {
             |key| Box::pin(list_golden_paths(key[0].clone())),
             |_, html| view! { <div class="gallery" inner_html=html></div> }.into_any(),
             "Loading the golden paths…",
+            |_| None,
         )}
     }
 }

@@ -21,7 +21,6 @@
 //!   and a dry run of it.
 //! - [`task`]: one run: its steps, its log as it grows, its output.
 //! - `wire`: what the server functions send, read by hand in the browser.
-//! - `erased` (browser): event handlers behind one type.
 //! - `preview` (ssr): a dry run's files as a tree, its output and its log.
 //! - `server` (ssr): reads the templates service and shapes what the pages show.
 
@@ -34,8 +33,6 @@ use crate::error::AppError;
 use crate::pages::status::ErrorList;
 
 pub mod editor;
-#[cfg(feature = "hydrate")]
-mod erased;
 // What only the browser does with a form (reading values, checking them as they are
 // typed) is still compiled, and tested, on the server.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
@@ -86,16 +83,29 @@ pub type Fetch = fn(Vec<String>) -> Pin<Box<dyn Future<Output = Result<String, A
 /// Shows what the server function answered, for the key.
 pub type Show = fn(Vec<String>, String) -> AnyView;
 
+/// The live topic a page follows, for its key: a change there reads the page again.
+pub type Live = fn(&[String]) -> Option<String>;
+
+/// The data of the page being shown, in the context of what it shows: a page reads it
+/// again after changing something (`.0.refetch()`).
+#[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+pub struct PageData(pub Resource<Result<String, AppError>>);
+
 /// The frame of each of these pages: load the page's data (on the server for the first
-/// render), show a loading line meanwhile and the error if it fails. One frame for the
-/// three pages, as their data is one text each: the bundle carries its code once.
+/// render), show a loading line meanwhile and the error if it fails, and read it again
+/// on a change on its live topic. One frame for these pages, as their data is one text
+/// each: the bundle carries its code once.
 pub fn page_frame(
     key: Signal<Vec<String>>,
     fetch: Fetch,
     show: Show,
     loading: &'static str,
+    live: Live,
 ) -> AnyView {
     let data = Resource::new(move || key.get(), fetch);
+    provide_context(PageData(data));
+    crate::live::use_live_refresh(move || live(&key.get()), move || data.refetch());
     view! {
         <Transition fallback=move || view! { <p class="loading" role="status">{loading}</p> }>
             <ErrorBoundary fallback=|errors| view! { <ErrorList errors /> }>

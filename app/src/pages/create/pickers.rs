@@ -39,7 +39,7 @@ pub async fn pick_entities(
     list: String,
 ) -> Result<String, AppError> {
     let portal = crate::context::portal()?;
-    super::server::signed_in(portico_core::identity::Role::Viewer)?;
+    crate::context::signed_in(portico_core::identity::Role::Viewer)?;
     let query = PickerQuery {
         owner,
         options: serde_json::from_str(&options).unwrap_or(Value::Null),

@@ -22,6 +22,7 @@ use super::gallery::{Gallery, GallerySearch, RunRow, TemplateCard};
 use super::pickers::{EntityOption, PickerQuery};
 use super::task::{render, RunView};
 use super::wizard::{FormPage, TemplateForm};
+use crate::context::refused;
 use crate::error::AppError;
 use crate::pages::catalog::server::link_to;
 use crate::pages::catalog::{entity_href, RefLink};
@@ -36,33 +37,6 @@ const TAGS_SHOWN: usize = 24;
 const PICKER_LIMIT: u64 = 20;
 /// Log lines read per request of the task's events; a run's page reads on to the end.
 const LOG_PAGE: usize = 1000;
-
-/// A refusal the person can act on, answered with `status` rather than 500.
-fn refused(status: http::StatusCode, message: String) -> AppError {
-    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(status);
-    }
-    AppError::Refused(message)
-}
-
-/// The caller, who must have at least `role`. The route is declared with the same need;
-/// this keeps the server function safe wherever it is called from.
-pub fn signed_in(role: Role) -> Result<Principal, AppError> {
-    match crate::context::principal() {
-        Some(principal) if principal.has(role) => Ok(principal),
-        Some(principal) => Err(refused(
-            http::StatusCode::FORBIDDEN,
-            format!(
-                "this needs the {role} role; {} has {}",
-                principal.name, principal.role
-            ),
-        )),
-        None => Err(refused(
-            http::StatusCode::UNAUTHORIZED,
-            "sign in first".into(),
-        )),
-    }
-}
 
 fn template_error(e: TemplateError) -> AppError {
     use http::StatusCode;

@@ -63,7 +63,7 @@ impl RunView {
 #[server(output = crate::codec::JsonText)]
 pub async fn get_task_run(id: String, after: i64) -> Result<String, AppError> {
     let portal = crate::context::portal()?;
-    super::server::signed_in(portico_core::identity::Role::Developer)?;
+    crate::context::signed_in(portico_core::identity::Role::Developer)?;
     match super::server::run(&portal, &id, after).await? {
         Some(view) => Ok(wire::send(&view)),
         None => {
@@ -79,7 +79,7 @@ pub async fn get_task_run(id: String, after: i64) -> Result<String, AppError> {
 #[server(output = crate::codec::JsonText)]
 pub async fn cancel_task_run(id: String) -> Result<(), AppError> {
     let portal = crate::context::portal()?;
-    let principal = super::server::signed_in(portico_core::identity::Role::Developer)?;
+    let principal = crate::context::signed_in(portico_core::identity::Role::Developer)?;
     super::server::cancel(&portal, &principal, &id).await
 }
 
@@ -103,6 +103,7 @@ pub fn TaskPage() -> impl IntoView {
                 }
             },
             "Loading the run…",
+            |_| None,
         )}
     }
 }
@@ -220,8 +221,8 @@ mod browser {
     use leptos_meta::Title;
 
     use super::super::browser_now;
-    use super::super::erased::handler;
     use super::{cancel_task_run, get_task_run, wire, RunView, Shown};
+    use crate::dom::handler;
     use crate::live::use_live_refresh;
 
     type Shared = Rc<RefCell<Shown>>;
@@ -632,12 +633,30 @@ pub mod render {
                     <div class=format!("log-line log-{}", line.kind) data-step=line.step>
                         <time class="log-time">{line.time}</time>
                         <span class="log-step">{line.step_name}</span>
-                        <span class="log-message">{line.message}</span>
+                        <span class="log-message">{message(line.message)}</span>
                     </div>
                 }
                 .fragment()
             })
             .collect()
+    }
+
+    /// A log line, with the approval request a step waits for (`(/approvals/<id>)`) as a
+    /// link to it.
+    fn message(text: String) -> AnyView {
+        const MARK: &str = "(/approvals/";
+        let Some(start) = text.find(MARK) else {
+            return text.into_any();
+        };
+        let Some(length) = text[start..].find(')') else {
+            return text.into_any();
+        };
+        let href = text[start + 1..start + length].to_owned();
+        let (before, after) = (
+            text[..start].to_owned(),
+            text[start + length + 1..].to_owned(),
+        );
+        view! { {before} "(" <a href=href>"the request"</a> ")" {after} }.into_any()
     }
 }
 
@@ -688,5 +707,16 @@ mod tests {
         }]);
         assert!(log.contains("data-step=\"publish\""), "{log}");
         assert!(log.contains("&lt;b&gt;pushed&lt;/b&gt;"), "{log}");
+        let waiting = render::log(vec![render::Line {
+            time: "14:05:10".into(),
+            step: Some("ask".into()),
+            step_name: None,
+            message: "waiting for approval by role:admin (/approvals/a-1) <now>".into(),
+            kind: "log".into(),
+        }]);
+        assert!(
+            waiting.contains(r#"(<a href="/approvals/a-1">the request</a>) &lt;now&gt;"#),
+            "{waiting}"
+        );
     }
 }

@@ -129,7 +129,7 @@ fn indices(v: &Value) -> Vec<usize> {
 #[server(output = crate::codec::JsonText)]
 pub async fn golden_path_form(namespace: String, name: String) -> Result<String, AppError> {
     let portal = crate::context::portal()?;
-    let principal = super::server::signed_in(portico_core::identity::Role::Viewer)?;
+    let principal = crate::context::signed_in(portico_core::identity::Role::Viewer)?;
     match super::server::form(&portal, &principal, &namespace, &name).await? {
         Some(form) => Ok(wire::send(&form)),
         None => {
@@ -150,7 +150,7 @@ pub async fn golden_path_pages(
     source: String,
 ) -> Result<String, AppError> {
     let portal = crate::context::portal()?;
-    super::server::signed_in(portico_core::identity::Role::Viewer)?;
+    crate::context::signed_in(portico_core::identity::Role::Viewer)?;
     let values = serde_json::from_str(&values).unwrap_or(Value::Null);
     let pages = super::server::applicable(&portal, &template, &values, &source).await?;
     Ok(wire::send(&pages))
@@ -165,7 +165,7 @@ pub async fn start_golden_path(
     secrets: String,
 ) -> Result<String, AppError> {
     let portal = crate::context::portal()?;
-    let principal = super::server::signed_in(portico_core::identity::Role::Developer)?;
+    let principal = crate::context::signed_in(portico_core::identity::Role::Developer)?;
     let values = serde_json::from_str(&values).unwrap_or(Value::Null);
     let secrets = serde_json::from_str(&secrets).unwrap_or_default();
     super::server::start(&portal, &principal, &template, values, secrets)
@@ -184,7 +184,7 @@ pub async fn preview_golden_path(
     source: String,
 ) -> Result<String, AppError> {
     let portal = crate::context::portal()?;
-    let principal = super::server::signed_in(portico_core::identity::Role::Developer)?;
+    let principal = crate::context::signed_in(portico_core::identity::Role::Developer)?;
     let values = serde_json::from_str(&values).unwrap_or(Value::Null);
     let secrets = serde_json::from_str(&secrets).unwrap_or_default();
     super::server::preview(&portal, &principal, &template, values, secrets, &source).await
@@ -220,6 +220,7 @@ pub fn WizardPage() -> impl IntoView {
                 }
             },
             "Loading the golden path…",
+            |_| None,
         )}
     }
 }
@@ -647,7 +648,6 @@ pub(super) mod browser {
     use portico_forms::{apply_defaults, FieldError};
     use serde_json::Value;
 
-    use super::super::erased::handler;
     use super::super::fields::{
         belongs, choices_of, escape, field_id, number_value, repo_preview, sentence, shown_fields,
         value_at, widget, Widget,
@@ -658,15 +658,8 @@ pub(super) mod browser {
         golden_path_pages, indices, preview_golden_path, problem_target, start_golden_path, Shared,
         TemplateForm, Wizard, SEARCH_AFTER,
     };
-
-    pub fn element(id: &str) -> Option<Element> {
-        document().get_element_by_id(id)
-    }
-
-    /// The `value` of an input, select or textarea.
-    pub fn value_of(element: &Element) -> String {
-        element.unchecked_ref::<HtmlInputElement>().value()
-    }
+    use crate::dom::handler;
+    use crate::dom::{element, value_of};
 
     fn target(ev: &leptos::web_sys::Event) -> Option<Element> {
         ev.target()?.dyn_into::<Element>().ok()

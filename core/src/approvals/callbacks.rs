@@ -76,6 +76,31 @@ pub(super) async fn enqueue(
     Ok(())
 }
 
+/// Returns when a request is settled somewhere (the other events of the log do not
+/// wake the worker), or when events were missed; never once the bus is gone (the
+/// worker's poll goes on).
+async fn settled(
+    changes: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<crate::events::Event>>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match changes.recv().await {
+            Ok(event)
+                if event.topic == super::TOPIC
+                    && matches!(
+                        event.event_type.as_str(),
+                        "approval.decided" | "approval.expired" | "approval.cancelled"
+                    ) =>
+            {
+                return
+            }
+            Ok(_) => {}
+            Err(RecvError::Lagged(_)) => return,
+            Err(RecvError::Closed) => std::future::pending::<()>().await,
+        }
+    }
+}
+
 /// A call as stored.
 struct Call {
     id: String,
@@ -101,8 +126,8 @@ impl Approvals {
         loop {
             while self.deliver_due(&client).await? == BATCH as usize {}
             tokio::select! {
-                _ = tokio::time::sleep(POLL) => {}
-                _ = changes.recv() => {}
+                () = tokio::time::sleep(POLL) => {}
+                () = settled(&mut changes) => {}
             }
         }
     }

@@ -216,6 +216,11 @@ async fn groups_users_and_several_approvals(t: &TestDb) {
         .unwrap();
     assert_eq!(one.status, ApprovalStatus::Pending, "one of two approvals");
     assert_eq!(one.approvals(), 1);
+    // It waits for Ada still, no longer for Sam, never for whoever asked.
+    assert_eq!(approvals.waiting_count(&ada).await.unwrap(), 1);
+    assert_eq!(approvals.waiting_count(&sre).await.unwrap(), 0);
+    assert_eq!(approvals.waiting_count(&dev).await.unwrap(), 0);
+    assert_eq!(approvals.waiting_for(&ada).await.unwrap().len(), 1);
     let twice = approvals
         .decide(&asked.id, &sre, Verdict::Approve, None)
         .await

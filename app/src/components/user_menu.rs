@@ -22,8 +22,12 @@ pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
     let Some(p) = crate::context::principal() else {
         return Ok(None);
     };
-    let waiting = match crate::context::portal()?.approvals().waiting_for(&p).await {
-        Ok(waiting) => u32::try_from(waiting.len()).unwrap_or(u32::MAX),
+    let waiting = match crate::context::portal()?
+        .approvals()
+        .waiting_count(&p)
+        .await
+    {
+        Ok(waiting) => u32::try_from(waiting).unwrap_or(u32::MAX),
         Err(e) => return Err(AppError::internal("the approvals waiting", &e)),
     };
     Ok(Some(SignedInUser {

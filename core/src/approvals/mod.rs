@@ -234,6 +234,19 @@ impl Approvals {
         Ok(waiting)
     }
 
+    /// How many requests wait for `principal`'s decision: what the header shows on every
+    /// page, so it reads no decisions but the principal's own and expires nothing (the
+    /// expiry worker does).
+    pub async fn waiting_count(&self, principal: &Principal) -> Result<usize, ApprovalError> {
+        let actor = principal.actor();
+        let mut conn = self.db.pool().acquire().await?;
+        let (open, decided) = store::open_requests(&mut conn, &actor, now_millis()).await?;
+        Ok(open
+            .iter()
+            .filter(|a| !decided.contains(&a.id) && rules::refusal(a, principal).is_none())
+            .count())
+    }
+
     /// Records `principal`'s decision. Enough approvals approve the request; one
     /// rejection rejects it. Refused (and audited as such) when the principal asked for
     /// it, is not an approver, decided already, or the request is no longer pending.

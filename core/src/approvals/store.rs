@@ -165,6 +165,31 @@ pub async fn insert_decision(
     Ok(())
 }
 
+/// Pending requests whose time has not come, without their decisions, and the ids of
+/// those `actor` decided already: what counting the requests waiting for someone needs,
+/// in two statements.
+pub async fn open_requests(
+    conn: &mut AnyConnection,
+    actor: &str,
+    now: i64,
+) -> Result<(Vec<Approval>, Vec<String>), ApprovalError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM approvals WHERE status = 'pending' AND expires_at > $1"
+    ))
+    .bind(now)
+    .fetch_all(&mut *conn)
+    .await?;
+    let open = rows.iter().map(from_row).collect::<Result<_, _>>()?;
+    let decided = sqlx::query_scalar(
+        "SELECT d.approval_id FROM approval_decisions d JOIN approvals a ON a.id = d.approval_id \
+         WHERE a.status = 'pending' AND d.decided_by = $1",
+    )
+    .bind(actor)
+    .fetch_all(conn)
+    .await?;
+    Ok((open, decided))
+}
+
 /// Pending requests whose time is up, oldest first.
 pub async fn due(conn: &mut AnyConnection, now: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let rows = sqlx::query(

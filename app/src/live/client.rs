@@ -32,6 +32,10 @@ const KEEP_ALIVE_BEATS: u32 = 30;
 /// still signed in (the browser does not say why a websocket was refused).
 const SESSION_CHECK_EVERY: u32 = 6;
 
+/// The close code the server gives when the socket's session ended or its token was
+/// revoked (see the server's `CloseReason::Revoked`).
+const CLOSED_FOR_CREDENTIALS: u16 = 4001;
+
 /// Where a topic's news goes.
 #[derive(Clone, Copy)]
 pub enum Sink {
@@ -59,6 +63,8 @@ struct State {
     connection: ArcRwSignal<Connection>,
     failed_connects: u32,
     reconnect: Option<TimeoutHandle>,
+    /// Asking the server whether the session holds before connecting again.
+    checking_session: bool,
     heartbeat: Option<IntervalHandle>,
     heartbeat_ref: Option<String>,
     beats: u32,
@@ -84,6 +90,7 @@ thread_local! {
         connection: ArcRwSignal::new(Connection::Connecting),
         failed_connects: 0,
         reconnect: None,
+        checking_session: false,
         heartbeat: None,
         heartbeat_ref: None,
         beats: 0,
@@ -195,7 +202,8 @@ impl State {
 
     fn ensure_connected(&mut self) {
         let signed_out = self.connection.get_untracked() == Connection::SignedOut;
-        if self.socket.is_none() && self.reconnect.is_none() && !signed_out {
+        let waiting = self.reconnect.is_some() || self.checking_session;
+        if self.socket.is_none() && !waiting && !signed_out {
             self.open();
         }
     }
@@ -381,7 +389,7 @@ struct Frame(Option<String>, Option<String>, String, String, Value);
 /// (the page offers to sign in again).
 fn check_session() {
     leptos::task::spawn_local(async {
-        if let Ok(None) = crate::components::user_menu::current_user().await {
+        if signed_out().await {
             with_state(|state| {
                 if state.socket.is_none() {
                     if let Some(handle) = state.reconnect.take() {
@@ -392,6 +400,28 @@ fn check_session() {
             });
         }
     });
+}
+
+/// After the server closed the socket for its credentials: connects again only if the
+/// session still holds. A tab that is signing out (or whose session expired) then does
+/// not knock with a cookie the server has just refused.
+fn reconnect_if_signed_in() {
+    leptos::task::spawn_local(async {
+        let gone = signed_out().await;
+        with_state(|state| {
+            state.checking_session = false;
+            if gone {
+                state.connection.set(Connection::SignedOut);
+            } else if state.socket.is_none() && state.reconnect.is_none() {
+                state.schedule_reconnect();
+            }
+        });
+    });
+}
+
+/// Whether the server says nobody is signed in (an unanswered question is not a no).
+async fn signed_out() -> bool {
+    matches!(crate::components::user_menu::current_user().await, Ok(None))
 }
 
 /// The log position the server rendered the page at (see `LogPosition`).
@@ -463,7 +493,8 @@ fn on_message(message: MessageEvent) {
     deliver(deliveries);
 }
 
-fn on_close(_: CloseEvent) {
+fn on_close(event: CloseEvent) {
+    let for_credentials = event.code() == CLOSED_FOR_CREDENTIALS;
     with_state(|state| {
         if let Some(handle) = state.heartbeat.take() {
             handle.clear();
@@ -474,6 +505,12 @@ fn on_close(_: CloseEvent) {
             topic.joined = false;
             topic.presence = PresenceState::default();
         }
-        state.schedule_reconnect();
+        if for_credentials {
+            state.checking_session = true;
+            state.connection.set(Connection::Reconnecting);
+            reconnect_if_signed_in();
+        } else {
+            state.schedule_reconnect();
+        }
     });
 }

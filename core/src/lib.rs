@@ -7,6 +7,7 @@
 //! - [`events`]: the append-only event log and the in-process bus that publishes it.
 //! - [`environments`]: environments, deployments reported by CI/CD, health probes.
 //! - [`identity`]: users, roles, API tokens, sessions and the audit log.
+//! - [`notifications`]: in-app notifications, pushed live to the people they are for.
 //! - [`templates`]: golden paths: Backstage software templates, their runs and actions.
 //! - [`demo`]: the demo data set seeded by `portico serve --demo`.
 //! - [`testing`]: fresh databases on both backends for the test suites.
@@ -17,6 +18,7 @@ pub mod demo;
 pub mod environments;
 pub mod events;
 pub mod identity;
+pub mod notifications;
 pub mod portal;
 pub mod storage;
 pub mod templates;

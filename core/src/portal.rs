@@ -7,6 +7,7 @@ use crate::catalog::Catalog;
 use crate::environments::Environments;
 use crate::events::{EventBus, Events};
 use crate::identity::{Identity, RoleMapping};
+use crate::notifications::Notifications;
 use crate::storage::{Database, StorageError};
 use crate::templates::{tasks::Runtime, TemplateSettings, Templates};
 
@@ -127,8 +128,14 @@ impl Portal {
             self.inner.db.clone(),
             self.events(),
             self.identity(),
+            self.notifications(),
             self.inner.approvals.clone(),
         )
+    }
+
+    /// In-app notifications.
+    pub fn notifications(&self) -> Notifications {
+        Notifications::new(self.inner.db.clone(), self.events(), self.catalog())
     }
 
     /// Users, API tokens, sessions and the audit log.

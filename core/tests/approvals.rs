@@ -7,10 +7,14 @@ use std::time::Duration;
 use portico_core::approvals::{
     Approval, ApprovalError, ApprovalFilter, ApprovalStatus, NewApproval, Verdict,
 };
+use portico_core::approvals::{ApprovalSettings, Webhook};
 use portico_core::backend_tests;
-use portico_core::identity::{AuditFilter, NewToken, Principal, PrincipalKind, Role};
+use portico_core::catalog::reader::read_location;
+use portico_core::identity::{AuditFilter, NewToken, Principal, PrincipalKind, Role, SignIn};
+use portico_core::notifications::Marking;
 use portico_core::testing::TestDb;
 use portico_core::Portal;
+use portico_core::Settings;
 use serde_json::json;
 use sqlx::Row;
 
@@ -20,6 +24,7 @@ backend_tests!(
     racing_decisions_move_a_request_once,
     a_request_expires_and_can_no_longer_be_approved,
     the_requester_cancels_and_a_waiting_pipeline_wakes,
+    approvers_and_the_requester_are_told_in_the_app_and_on_webhooks,
 );
 
 fn user(name: &str, role: Role, owners: &[&str]) -> Principal {
@@ -460,4 +465,209 @@ async fn the_requester_cancels_and_a_waiting_pipeline_wakes(t: &TestDb) {
         "{after:?}"
     );
     feed.abort();
+}
+
+/// Signs `name` in with `role`, as the demo sign-in does.
+async fn signed_in(portal: &Portal, name: &str, role: Role) -> Principal {
+    portal
+        .identity()
+        .sign_in(&SignIn {
+            subject: format!("demo#{name}"),
+            username: name.to_owned(),
+            email: None,
+            groups: Vec::new(),
+            role: Some(role),
+        })
+        .await
+        .unwrap()
+}
+
+async fn approvers_and_the_requester_are_told_in_the_app_and_on_webhooks(t: &TestDb) {
+    let portal = Portal::with_database(t.db.clone()).with_settings(Settings {
+        approvals: ApprovalSettings {
+            signing_secret: Some("s3cret".into()),
+            webhooks: Webhook::parse_list(
+                "group:default/sre=http://127.0.0.1:9/sre;user:default/nobody=http://127.0.0.1:9/x",
+            )
+            .unwrap(),
+            public_url: Some("https://portal.test/".into()),
+            ..ApprovalSettings::default()
+        },
+        ..Settings::default()
+    });
+    // Ada is in the catalog, in the SRE group; root and shafi are admins it does not know.
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org.yaml");
+    std::fs::write(
+        &org,
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {name: sre}\n\
+         spec: {type: team, children: [], members: [ada]}\n---\n\
+         apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata: {name: ada}\n\
+         spec: {memberOf: [sre]}\n",
+    )
+    .unwrap();
+    let summary = portal
+        .catalog()
+        .ingest("file:org.yaml", read_location(&org))
+        .await
+        .unwrap();
+    assert!(summary.rejected.is_empty(), "{:?}", summary.rejected);
+    let ada = signed_in(&portal, "ada", Role::Developer).await;
+    assert_eq!(ada.entity.as_deref(), Some("user:default/ada"));
+    let root = signed_in(&portal, "root", Role::Admin).await;
+    let shafi = signed_in(&portal, "shafi", Role::Admin).await;
+    let notifications = portal.notifications();
+    let approvals = portal.approvals();
+
+    let asked = approvals
+        .request(&shafi, release(&["group:sre", "role:admin"]))
+        .await
+        .unwrap();
+    // The group's member and the other admin are asked; the one who asked is not.
+    for who in [&ada, &root] {
+        let inbox = notifications.inbox(who, None, 10).await.unwrap();
+        assert_eq!(inbox.unread, 1, "{}", who.name);
+        let told = &inbox.notifications[0];
+        assert_eq!(
+            told.title,
+            "Approval requested: Release payments 1.4.0 to production"
+        );
+        assert_eq!(
+            told.description.as_deref(),
+            Some("user:shafi asks for 1 approval of group:default/sre, role:admin.")
+        );
+        assert_eq!(told.link, Some(format!("/approvals/{}", asked.id)));
+        assert!(!told.read);
+    }
+    assert_eq!(notifications.unread(&shafi).await.unwrap(), 0);
+    // Live: the push reached root's own topic.
+    let pushed = portal
+        .events()
+        .read_since(0, Some(&format!("user:{}", root.id)), 100)
+        .await
+        .unwrap();
+    assert_eq!(pushed.len(), 1);
+    assert_eq!(pushed[0].event_type, "notification.created");
+
+    // Only the SRE group's webhook concerns this request: one call, queued, Slack-shaped.
+    let calls = |event: &'static str| {
+        let db = t.db.clone();
+        async move {
+            let rows = sqlx::query("SELECT url, body FROM approval_callbacks WHERE event = $1")
+                .bind(event)
+                .fetch_all(db.pool())
+                .await
+                .unwrap();
+            rows.iter()
+                .map(|r| {
+                    let body: String = r.get("body");
+                    (
+                        r.get::<String, _>("url"),
+                        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let requested = calls("approval.requested").await;
+    assert_eq!(requested.len(), 1);
+    assert_eq!(requested[0].0, "http://127.0.0.1:9/sre");
+    assert_eq!(
+        requested[0].1["text"],
+        format!(
+            "Approval requested by user:shafi: <https://portal.test/approvals/{}|Release payments 1.4.0 to production>",
+            asked.id
+        )
+    );
+    assert_eq!(requested[0].1["blocks"][0]["type"], "section");
+
+    // Ada rejects: shafi hears of it, live and in the inbox, with the reason.
+    approvals
+        .decide(
+            &asked.id,
+            &ada,
+            Verdict::Reject,
+            Some("Not on a Friday".into()),
+        )
+        .await
+        .unwrap();
+    let inbox = notifications.inbox(&shafi, None, 10).await.unwrap();
+    assert_eq!(inbox.unread, 1);
+    assert_eq!(
+        inbox.notifications[0].title,
+        "Rejected: Release payments 1.4.0 to production"
+    );
+    assert_eq!(
+        inbox.notifications[0].description.as_deref(),
+        Some("By user:ada: “Not on a Friday”")
+    );
+    let pushed: Vec<String> = portal
+        .events()
+        .read_since(0, Some(&format!("user:{}", shafi.id)), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect();
+    assert_eq!(pushed, ["approval.decided", "notification.created"]);
+    let decided = calls("approval.decided").await;
+    assert_eq!(decided.len(), 1);
+    assert!(decided[0].1["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Rejected by user:ada: <https://portal.test/approvals/"));
+    assert_eq!(
+        decided[0].1["blocks"][1]["elements"][0]["text"],
+        "Approvers: group:default/sre, role:admin · 1 needed\n“Not on a Friday”"
+    );
+
+    // Reading: only one's own notifications are marked; other tabs hear of it.
+    let roots = notifications
+        .inbox(&root, None, 10)
+        .await
+        .unwrap()
+        .notifications[0]
+        .id;
+    assert_eq!(
+        notifications
+            .mark_read(&ada, &Marking::Ids(vec![roots]))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(notifications.unread(&root).await.unwrap(), 1);
+    assert_eq!(
+        notifications.mark_read(&root, &Marking::All).await.unwrap(),
+        1
+    );
+    assert_eq!(notifications.unread(&root).await.unwrap(), 0);
+    let last = portal
+        .events()
+        .read_since(0, Some(&format!("user:{}", root.id)), 100)
+        .await
+        .unwrap();
+    assert_eq!(last.last().unwrap().event_type, "notification.read");
+    assert!(
+        notifications
+            .inbox(&root, None, 10)
+            .await
+            .unwrap()
+            .notifications[0]
+            .read
+    );
+
+    // Pages, newest first.
+    approvals
+        .request(&shafi, release(&["role:admin"]))
+        .await
+        .unwrap();
+    let first = notifications.inbox(&root, None, 1).await.unwrap();
+    assert_eq!(first.notifications.len(), 1);
+    assert!(!first.notifications[0].read);
+    let rest = notifications
+        .inbox(&root, first.next_before, 1)
+        .await
+        .unwrap();
+    assert!(rest.notifications[0].read);
+    assert_eq!(rest.next_before, None);
 }

@@ -139,3 +139,57 @@ test('unknown requests answer 404 with a way back', async ({ page }) => {
   expect(response?.status()).toBe(404);
   await expect(page.getByRole('heading', { name: 'No such approval request' })).toBeVisible();
 });
+
+test('the bell counts what people are told, live, and opening a notification reads it', async ({ page, browser }) => {
+  const adaErrors = watchErrors(page);
+  await signIn(page, /Ada Lovelace/);
+  const admin = await newPerson(browser, /Shafi Goldwasser/);
+  const adminErrors = watchErrors(admin);
+
+  // The admin first signed in after the run above asked: nothing for them yet.
+  await admin.goto(`${portal}/notifications`);
+  await hydrated(admin);
+  await expect(admin.getByTestId('no-notifications')).toContainText('Nothing yet.');
+  await expect(admin.getByRole('button', { name: 'Mark all as read' })).toBeDisabled();
+  await expect(admin.getByTestId('bell-count')).toHaveCount(0);
+
+  // A new request reaches the open page and the bell without a reload.
+  await page.goto(`${portal}/`);
+  await hydrated(page);
+  const asked = await page.request.post(`${portal}/api/v1/approvals`, {
+    data: { title: 'Open the firewall', description: 'Port 8443, for a day.', approvers: ['role:admin'] },
+    headers: { Origin: portal },
+  });
+  expect(asked.status()).toBe(201);
+  const { id } = await asked.json();
+  await expect(admin.getByTestId('bell-count')).toHaveText('1', { timeout: 15_000 });
+  const told = admin.getByTestId('notification').first();
+  await expect(told).toContainText('Approval requested: Open the firewall');
+  await expect(told).toContainText('user:ada.lovelace asks for 1 approval of role:admin.');
+
+  // Opening it leads to the request and reads it.
+  await told.getByRole('link', { name: 'Approval requested: Open the firewall' }).click();
+  await expect(admin).toHaveURL(`${portal}/approvals/${id}`);
+  await expect(admin.getByTestId('bell-count')).toHaveCount(0);
+  await hydrated(admin);
+  await admin.getByLabel('Comment').fill('Not before the audit');
+  await admin.getByRole('button', { name: 'Reject' }).click();
+  await expect(admin.locator('.approval-header [data-status]')).toHaveAttribute('data-status', 'rejected');
+
+  // The developer hears of it at once: the bell, then the reason in the list.
+  await expect(page.getByTestId('bell-count')).toHaveText('2', { timeout: 15_000 });
+  await page.getByTestId('bell').click();
+  await expect(page).toHaveURL(`${portal}/notifications`);
+  const rejected = page.getByTestId('notification').first();
+  await expect(rejected).toContainText('Rejected: Open the firewall');
+  await expect(rejected).toContainText('Not before the audit');
+  await expect(page.getByTestId('notification').nth(1)).toContainText('Approved: Run Production release');
+  await rejected.getByRole('button', { name: 'Mark as read' }).click();
+  await expect(page.getByTestId('bell-count')).toHaveText('1');
+  await expect(page.getByTestId('unread-summary')).toHaveText('1 unread.');
+  await page.getByRole('button', { name: 'Mark all as read' }).click();
+  await expect(page.getByTestId('unread-summary')).toHaveText('Everything is read.');
+  await expect(page.getByTestId('bell-count')).toHaveCount(0);
+  expect(adaErrors).toEqual([]);
+  expect(adminErrors).toEqual([]);
+});

@@ -8,7 +8,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use portico_core::approvals::ApprovalSettings;
+use portico_core::approvals::{ApprovalSettings, Webhook};
 use portico_core::catalog::locations::LocationPolicy;
 use portico_core::catalog::remote::RemoteReader;
 use portico_core::demo::golden_paths::DEMO_GIT_HOST;
@@ -251,6 +251,7 @@ struct FileConfig {
     approval_reject_comment: Option<bool>,
     approval_signing_secret: Option<String>,
     approval_tags: Option<Vec<TagRule>>,
+    approval_webhooks: Option<Vec<Webhook>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -283,7 +284,11 @@ impl Config {
                 work_dir: self.task_dir.clone(),
                 approval_tags: self.approval_tags.clone(),
             },
-            approvals: self.approvals.clone(),
+            // Webhook messages link to the pages where people decide.
+            approvals: ApprovalSettings {
+                public_url: Some(self.auth.public_url.to_string()),
+                ..self.approvals.clone()
+            },
         }
     }
 
@@ -582,6 +587,23 @@ impl Config {
             .filter(|d| !d.is_empty())
             .map(PathBuf::from)
             .or(file.task_dir);
+        let (webhooks, webhooks_setting) = match env("PORTICO_APPROVAL_WEBHOOKS") {
+            Some(value) => (
+                Webhook::parse_list(&value).map_err(|message| ConfigError::Invalid {
+                    setting: "PORTICO_APPROVAL_WEBHOOKS".into(),
+                    message,
+                })?,
+                "PORTICO_APPROVAL_WEBHOOKS".to_owned(),
+            ),
+            None => {
+                let hooks = file.approval_webhooks.unwrap_or_default();
+                Webhook::check_all(&hooks).map_err(|message| ConfigError::Invalid {
+                    setting: key("approval_webhooks"),
+                    message,
+                })?;
+                (hooks, key("approval_webhooks"))
+            }
+        };
         let approvals = ApprovalSettings {
             reject_needs_comment: match env("PORTICO_APPROVAL_REJECT_COMMENT") {
                 Some(v) => parse_bool("PORTICO_APPROVAL_REJECT_COMMENT", &v)?,
@@ -590,8 +612,15 @@ impl Config {
             signing_secret: env("PORTICO_APPROVAL_SIGNING_SECRET")
                 .or(file.approval_signing_secret)
                 .filter(|s| !s.is_empty()),
+            webhooks,
             ..ApprovalSettings::default()
         };
+        if !approvals.webhooks.is_empty() && approvals.signing_secret.is_none() {
+            return Err(ConfigError::Invalid {
+                setting: webhooks_setting,
+                message: "webhooks are signed: set a signing secret too (PORTICO_APPROVAL_SIGNING_SECRET)".into(),
+            });
+        }
         let approval_tags = match env("PORTICO_APPROVAL_TAGS") {
             Some(value) => TagRule::parse_list(&value).map_err(|message| ConfigError::Invalid {
                 setting: "PORTICO_APPROVAL_TAGS".into(),
@@ -1073,5 +1102,39 @@ mod tests {
         let url = DatabaseUrl("postgres://portico:s3cret@db:5432/portico".into());
         assert_eq!(url.to_string(), "postgres://portico:***@db:5432/portico");
         assert!(!format!("{url:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn approval_webhooks_are_read_and_need_a_signing_secret() {
+        let hooks =
+            "group:default/sre=https://hooks.example/sre;role:admin=https://hooks.example/admins";
+        let refused = load(&[], &[("PORTICO_APPROVAL_WEBHOOKS", hooks)]).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "PORTICO_APPROVAL_WEBHOOKS: webhooks are signed: set a signing secret too (PORTICO_APPROVAL_SIGNING_SECRET)"
+        );
+        let config = load(
+            &[],
+            &[
+                ("PORTICO_APPROVAL_WEBHOOKS", hooks),
+                ("PORTICO_APPROVAL_SIGNING_SECRET", "k"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(config.approvals.webhooks.len(), 2);
+        assert_eq!(
+            config.approvals.webhooks[0].url,
+            "https://hooks.example/sre"
+        );
+
+        let file = config_file(
+            "approval_signing_secret = \"k\"\n[[approval_webhooks]]\napprover = \"group:sre\"\nurl = \"mailto:x\"\n",
+        );
+        let path = file.path().to_str().unwrap();
+        let error = load(&["--config", path], &[]).unwrap_err().to_string();
+        assert!(
+            error.ends_with("approval_webhooks: group:sre: \"mailto:x\" is not an http(s) URL"),
+            "{error}"
+        );
     }
 }

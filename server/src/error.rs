@@ -17,6 +17,7 @@ use portico_core::catalog::CatalogError;
 use portico_core::environments::EnvironmentError;
 use portico_core::events::EventError;
 use portico_core::identity::IdentityError;
+use portico_core::notifications::NotificationError;
 use portico_core::storage::StorageError;
 use portico_core::templates::TemplateError;
 use serde_json::json;
@@ -213,6 +214,17 @@ impl From<ApprovalError> for ApiError {
             ApprovalError::Storage(e) => e.into(),
             ApprovalError::Event(e) => e.into(),
             ApprovalError::Identity(e) => e.into(),
+        }
+    }
+}
+
+impl From<NotificationError> for ApiError {
+    fn from(e: NotificationError) -> Self {
+        match e {
+            NotificationError::Recipient(_) => Self::Input(e.to_string()),
+            NotificationError::Storage(e) => e.into(),
+            NotificationError::Event(e) => e.into(),
+            NotificationError::Catalog(e) => e.into(),
         }
     }
 }

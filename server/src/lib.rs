@@ -7,6 +7,7 @@
 //! - [`environments`]: environments, deployment reports (API and GitHub webhook), health
 //!   and probes over HTTP; the probe engine's start; the demo simulator.
 //! - [`identity`]: sign-in (OIDC, demo), sessions, tokens and the audit log over HTTP.
+//! - [`notifications`]: a person's inbox over HTTP.
 //! - [`config`]: one typed [`Config`](config::Config) from `portico.toml`, `PORTICO_*`
 //!   variables and flags.
 //! - [`startup`]: binding, background migrations, graceful shutdown.
@@ -26,6 +27,7 @@ pub mod environments;
 pub mod error;
 pub mod events;
 pub mod identity;
+pub mod notifications;
 pub mod openapi;
 pub mod operations;
 pub mod startup;

@@ -25,7 +25,9 @@ use crate::events::hub::Hub;
 use crate::identity::{self, AuthState};
 use crate::operations::metrics::{self, Metrics};
 use crate::state::AppState;
-use crate::{approvals, catalog, environments, events, openapi, operations, templates, ui};
+use crate::{
+    approvals, catalog, environments, events, notifications, openapi, operations, templates, ui,
+};
 
 /// The name wasm-bindgen's output is given (`pkg/portico.js`, `pkg/portico.wasm`);
 /// `.cargo/config.toml` bakes the same name into the app as `LEPTOS_OUTPUT_NAME`.
@@ -253,6 +255,7 @@ fn router(state: AppState, config: &Config) -> Result<(Router, Arc<AccessTable>)
         .merge(environments::routes())
         .merge(templates::routes())
         .merge(approvals::routes())
+        .merge(notifications::routes())
         // The live channel (websocket).
         .merge(events::routes())
         .any("/api/{*path}", Need::VIEWER, api_not_found)

@@ -239,6 +239,18 @@ async fn receiver() -> (String, Received) {
     (format!("http://{addr}/hook"), received)
 }
 
+/// Waits for the receiver's second call (the first one is failed on purpose).
+async fn second_call(received: &Received) {
+    let started = Instant::now();
+    while received.lock().unwrap().len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no second call"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_decided_request_calls_its_pipeline_back_signed_and_again_after_a_failure() {
     for db in databases().await {
@@ -271,14 +283,7 @@ async fn a_decided_request_calls_its_pipeline_back_signed_and_again_after_a_fail
         assert_eq!(status, 200);
 
         // The first call fails; the second, a moment later, is taken.
-        let started = Instant::now();
-        while received.lock().unwrap().len() < 2 {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "no second call"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        second_call(&received).await;
         let calls = received.lock().unwrap().clone();
         for (headers, body) in &calls {
             let signed = headers["x-portico-signature-256"].to_str().unwrap();
@@ -299,6 +304,72 @@ async fn a_decided_request_calls_its_pipeline_back_signed_and_again_after_a_fail
         // Delivered once: no third call.
         tokio::time::sleep(Duration::from_millis(600)).await;
         assert_eq!(received.lock().unwrap().len(), 2);
+        server.stop().await.unwrap();
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn an_approver_group_s_channel_hears_of_each_request_signed_and_in_slack_s_format() {
+    for db in databases().await {
+        let (hook, received) = receiver().await;
+        let server = TestServer::start_with(&db.url, |config| {
+            config.approvals.signing_secret = Some("chat-secret".into());
+            config.approvals.callback_backoff = vec![Duration::from_millis(200); 3];
+            config.approvals.webhooks =
+                portico_core::approvals::Webhook::parse_list(&format!("role:admin={hook}"))
+                    .unwrap();
+        })
+        .await;
+        server.wait_for_readyz(200).await;
+        let (_, pipeline) = server.token(Role::Developer).await;
+
+        let (status, asked) = post(
+            &pipeline,
+            &server,
+            "/api/v1/approvals",
+            &json!({"title": "Deploy <2.0> & more", "approvers": ["role:admin"]}),
+        )
+        .await;
+        assert_eq!(status, 201, "{asked}");
+        // The receiver fails the first call; the message comes again.
+        second_call(&received).await;
+        let (headers, body) = received.lock().unwrap()[1].clone();
+        assert_eq!(headers["x-portico-event"], "approval.requested");
+        assert_eq!(
+            headers["x-portico-signature-256"].to_str().unwrap(),
+            portico_core::approvals::callbacks::signature(b"chat-secret", body.as_bytes())
+        );
+        let message: Value = serde_json::from_str(&body).unwrap();
+        let text = message["text"].as_str().unwrap();
+        assert!(text.starts_with("Approval requested by token:"), "{text}");
+        assert!(
+            text.ends_with(&format!(
+                "/approvals/{}|Deploy &lt;2.0&gt; &amp; more>",
+                asked["id"].as_str().unwrap()
+            )),
+            "{text}"
+        );
+        assert_eq!(message["blocks"][0]["text"]["type"], "mrkdwn");
+
+        // A token has no inbox; what to mark read must be said.
+        let (status, inbox) = get(&pipeline, &server, "/api/v1/notifications").await;
+        assert_eq!(status, 200, "{inbox}");
+        assert_eq!(
+            inbox,
+            json!({"notifications": [], "unread": 0, "next_before": null})
+        );
+        let (status, error) =
+            post(&pipeline, &server, "/api/v1/notifications/read", &json!({})).await;
+        assert_eq!(status, 400, "{error}");
+        let (status, marked) = post(
+            &pipeline,
+            &server,
+            "/api/v1/notifications/read",
+            &json!({"all": true}),
+        )
+        .await;
+        assert_eq!((status, marked), (200, json!({"marked": 0, "unread": 0})));
         server.stop().await.unwrap();
         db.cleanup().await;
     }

@@ -1,4 +1,5 @@
-//! Who is signed in, their role, and signing out.
+//! Who is signed in, their role, what waits for them (approvals, unread notifications),
+//! and signing out.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -8,11 +9,39 @@ use crate::error::AppError;
 /// The signed-in person as the header shows them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SignedInUser {
+    /// Their portal user id: their own live topic is `user:<id>`.
+    pub id: String,
     pub name: String,
     pub role: String,
     pub admin: bool,
     /// Approval requests waiting for this person's decision.
     pub waiting: u32,
+    /// Notifications they have not read.
+    pub unread: u32,
+}
+
+/// Who is signed in, read once per page for everything that shows it (the header,
+/// the notifications page), and read again when their own topic says something changed.
+#[derive(Clone, Copy)]
+pub struct Me(pub Resource<Result<Option<SignedInUser>, AppError>>);
+
+impl Me {
+    /// Reads who is signed in, for the whole app.
+    pub fn provide() {
+        provide_context(Self(Resource::new(|| (), |_| current_user())));
+    }
+
+    pub fn get() -> Self {
+        expect_context::<Self>()
+    }
+
+    /// The signed-in person's own topic (`user:<id>`), once known.
+    pub fn own_topic(self) -> Memo<Option<String>> {
+        Memo::new(move |_| match self.0.get() {
+            Some(Ok(Some(user))) => Some(format!("user:{}", user.id)),
+            _ => None,
+        })
+    }
 }
 
 /// Who is signed in, if anyone. Open to anyone: the 404 page has a header too.
@@ -22,15 +51,18 @@ pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
     let Some(p) = crate::context::principal() else {
         return Ok(None);
     };
-    let waiting = match crate::context::portal()?
-        .approvals()
-        .waiting_count(&p)
-        .await
-    {
+    let portal = crate::context::portal()?;
+    let waiting = match portal.approvals().waiting_count(&p).await {
         Ok(waiting) => u32::try_from(waiting).unwrap_or(u32::MAX),
         Err(e) => return Err(AppError::internal("the approvals waiting", &e)),
     };
+    let unread = match portal.notifications().unread(&p).await {
+        Ok(unread) => u32::try_from(unread).unwrap_or(u32::MAX),
+        Err(e) => return Err(AppError::internal("the unread notifications", &e)),
+    };
     Ok(Some(SignedInUser {
+        id: p.id.clone(),
+        unread,
         admin: p.has(Role::Admin),
         name: p.name,
         role: p.role.to_string(),
@@ -38,17 +70,21 @@ pub async fn current_user() -> Result<Option<SignedInUser>, AppError> {
     }))
 }
 
-/// The user menu: name, role and "Sign out" (a form, so it works before hydration).
+/// The user menu: what waits for them, name, role and "Sign out" (a form, so it works
+/// before hydration).
 #[component]
 pub fn UserMenu() -> impl IntoView {
-    let user = Resource::new(|| (), |_| current_user());
-    // The count of approvals waiting follows the `approvals` topic, once signed in
-    // (a memo: reading the count again does not join the topic again).
+    let current = Me::get();
+    let user = current.0;
+    // The count of approvals waiting follows the `approvals` topic, the bell their own
+    // topic, once signed in (memos: reading the counts again joins nothing again).
     let signed_in = Memo::new(move |_| matches!(user.get(), Some(Ok(Some(_)))));
     crate::live::use_live_refresh(
         move || signed_in.get().then(|| "approvals".to_owned()),
         move || user.refetch(),
     );
+    let own = current.own_topic();
+    crate::live::use_live_refresh(move || own.get(), move || user.refetch());
     view! {
         <div class="user-menu">
             <Transition fallback=|| ()>
@@ -57,7 +93,24 @@ pub fn UserMenu() -> impl IntoView {
                         .map(|found| match found {
                             Ok(Some(user)) => {
                                 let waiting = user.waiting;
+                                let unread = user.unread;
+                                let bell_label = match unread {
+                                    0 => "Notifications".to_owned(),
+                                    n => format!("Notifications, {n} unread"),
+                                };
                                 view! {
+                                    <a
+                                        class="bell"
+                                        href="/notifications"
+                                        data-testid="bell"
+                                        aria-label=bell_label.clone()
+                                        title=bell_label
+                                    >
+                                        <span aria-hidden="true">"🔔"</span>
+                                        {(unread > 0).then(|| view! {
+                                            <span class="bell-count" data-testid="bell-count">{unread}</span>
+                                        })}
+                                    </a>
                                     {(waiting > 0).then(|| view! {
                                         <a
                                             class="waiting-badge"

@@ -7,4 +7,5 @@ pub mod create;
 pub mod environments;
 pub mod home;
 pub mod not_found;
+pub mod notifications;
 pub mod status;

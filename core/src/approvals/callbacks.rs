@@ -1,5 +1,6 @@
 //! Callbacks: a pipeline that gave a `callback_url` is called once its request is
-//! decided, expires or is cancelled, instead of polling.
+//! decided, expires or is cancelled, instead of polling; the approvers' webhooks
+//! ([`super::webhooks`]) go the same way.
 //!
 //! The call is written in the transaction that settles the request, so it is never lost
 //! (a restart, a database blip); a worker delivers it. Each call is signed: the header
@@ -60,13 +61,25 @@ pub(super) async fn enqueue(
         return Ok(());
     };
     let body = json!({ "event": event, "approval": approval.to_json() }).to_string();
+    enqueue_call(conn, &approval.id, url, event, &body).await
+}
+
+/// Writes a call of `url` with `body` about the request `approval_id` (in the
+/// transaction of the change it announces).
+pub(super) async fn enqueue_call(
+    conn: &mut AnyConnection,
+    approval_id: &str,
+    url: &str,
+    event: &str,
+    body: &str,
+) -> Result<(), sqlx::Error> {
     let now = now_millis();
     sqlx::query(
         "INSERT INTO approval_callbacks (id, approval_id, url, event, body, attempts, next_at, created_at) \
          VALUES ($1, $2, $3, $4, $5, 0, $6, $6)",
     )
     .bind(uuid::Uuid::new_v4().to_string())
-    .bind(&approval.id)
+    .bind(approval_id)
     .bind(url)
     .bind(event)
     .bind(body)
@@ -76,10 +89,10 @@ pub(super) async fn enqueue(
     Ok(())
 }
 
-/// Returns when a request is settled somewhere (the other events of the log do not
-/// wake the worker), or when events were missed; never once the bus is gone (the
+/// Returns when a request is asked for or settled somewhere (the other events of the
+/// log do not wake the worker), or when events were missed; never once the bus is gone (the
 /// worker's poll goes on).
-async fn settled(
+async fn announced(
     changes: &mut tokio::sync::broadcast::Receiver<std::sync::Arc<crate::events::Event>>,
 ) {
     use tokio::sync::broadcast::error::RecvError;
@@ -89,7 +102,10 @@ async fn settled(
                 if event.topic == super::TOPIC
                     && matches!(
                         event.event_type.as_str(),
-                        "approval.decided" | "approval.expired" | "approval.cancelled"
+                        "approval.requested"
+                            | "approval.decided"
+                            | "approval.expired"
+                            | "approval.cancelled"
                     ) =>
             {
                 return
@@ -127,7 +143,7 @@ impl Approvals {
             while self.deliver_due(&client).await? == BATCH as usize {}
             tokio::select! {
                 () = tokio::time::sleep(POLL) => {}
-                () = settled(&mut changes) => {}
+                () = announced(&mut changes) => {}
             }
         }
     }

@@ -4,6 +4,8 @@
 //! - [`model`]: requests, approvers, decisions, and the checks of a new request.
 //! - [`rules`]: who may decide: a listed approver, never the one who asked (four eyes).
 //! - [`callbacks`]: signed calls to a request's `callback_url` once it is settled.
+//! - [`webhooks`]: chat messages to the approvers' channels, through the same queue.
+//! - `notices`: who is told what, in the app and on webhooks, as a request changes.
 //! - `store`: the SQL.
 //!
 //! A request is decided once. Every decision moves the request from one `version` to the
@@ -16,8 +18,10 @@
 pub mod callbacks;
 mod error;
 pub mod model;
+mod notices;
 pub mod rules;
 mod store;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -26,9 +30,11 @@ use serde_json::json;
 pub use error::ApprovalError;
 pub use model::{Approval, ApprovalStatus, Decision, NewApproval, Verdict};
 pub use store::ApprovalFilter;
+pub use webhooks::Webhook;
 
 use crate::events::{Events, NewEvent};
 use crate::identity::{Identity, NewAudit, Outcome, Principal};
+use crate::notifications::Notifications;
 use crate::storage::sql::now_millis;
 use crate::storage::Database;
 
@@ -45,6 +51,10 @@ pub struct ApprovalSettings {
     pub signing_secret: Option<String>,
     /// The waits between attempts at a callback ([`callbacks::BACKOFF`]).
     pub callback_backoff: Vec<Duration>,
+    /// Where to post about requests naming an approver (signed like callbacks).
+    pub webhooks: Vec<Webhook>,
+    /// The portal's address, for the links in webhook messages.
+    pub public_url: Option<String>,
 }
 
 impl Default for ApprovalSettings {
@@ -53,6 +63,8 @@ impl Default for ApprovalSettings {
             reject_needs_comment: true,
             signing_secret: None,
             callback_backoff: callbacks::BACKOFF.to_vec(),
+            webhooks: Vec::new(),
+            public_url: None,
         }
     }
 }
@@ -66,6 +78,8 @@ impl std::fmt::Debug for ApprovalSettings {
                 &self.signing_secret.as_ref().map(|_| "<hidden>"),
             )
             .field("callback_backoff", &self.callback_backoff)
+            .field("webhooks", &self.webhooks.len())
+            .field("public_url", &self.public_url)
             .finish()
     }
 }
@@ -86,6 +100,7 @@ pub struct Approvals {
     db: Database,
     events: Events,
     identity: Identity,
+    notifications: Notifications,
     settings: ApprovalSettings,
 }
 
@@ -100,12 +115,14 @@ impl Approvals {
         db: Database,
         events: Events,
         identity: Identity,
+        notifications: Notifications,
         settings: ApprovalSettings,
     ) -> Self {
         Self {
             db,
             events,
             identity,
+            notifications,
             settings,
         }
     }
@@ -140,6 +157,7 @@ impl Approvals {
                 "callbacks are signed, and this portal has no signing secret (PORTICO_APPROVAL_SIGNING_SECRET)",
             ));
         }
+        let people = self.approver_people(&checked.approvers).await;
         let now = now_millis();
         let mut tx = self.db.begin_write().await?;
         store::insert(
@@ -155,9 +173,9 @@ impl Approvals {
         let approval = store::by_id(&mut tx, id)
             .await?
             .ok_or_else(|| ApprovalError::NotFound(format!("no approval request {id}")))?;
-        self.events
-            .append_all(&mut tx, &announcement("approval.requested", &approval))
-            .await?;
+        let mut events = announcement("approval.requested", &approval).to_vec();
+        events.extend(self.notify_requested(&mut tx, &approval, people).await?);
+        self.events.append_all(&mut tx, &events).await?;
         tx.commit().await?;
         self.events.committed();
         self.audit(
@@ -308,8 +326,18 @@ impl Approvals {
             let decided = store::by_id(&mut tx, id)
                 .await?
                 .ok_or_else(|| ApprovalError::NotFound(format!("no approval request {id}")))?;
+            let [event, own] = announcement("approval.decided", &decided);
+            let told = self
+                .notify_changed(
+                    &mut tx,
+                    &decided,
+                    "approval.decided",
+                    &actor,
+                    &event.payload,
+                )
+                .await?;
             self.events
-                .append_all(&mut tx, &announcement("approval.decided", &decided))
+                .append_all(&mut tx, &[[event, own].as_slice(), &told].concat())
                 .await?;
             if decided.status.is_decided() {
                 callbacks::enqueue(&mut tx, &decided, "approval.decided").await?;
@@ -440,8 +468,12 @@ impl Approvals {
             ApprovalStatus::Expired => "approval.expired",
             _ => "approval.cancelled",
         };
+        let [announced, own] = announcement(event, &closed);
+        let told = self
+            .notify_changed(&mut tx, &closed, event, actor, &announced.payload)
+            .await?;
         self.events
-            .append_all(&mut tx, &announcement(event, &closed))
+            .append_all(&mut tx, &[[announced, own].as_slice(), &told].concat())
             .await?;
         callbacks::enqueue(&mut tx, &closed, event).await?;
         tx.commit().await?;

@@ -1,5 +1,7 @@
 //! The SQL behind approval requests.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -54,24 +56,40 @@ pub async fn by_id(conn: &mut AnyConnection, id: &str) -> Result<Option<Approval
 }
 
 async fn decisions(conn: &mut AnyConnection, id: &str) -> Result<Vec<Decision>, ApprovalError> {
-    let rows = sqlx::query(
-        "SELECT decided_by, decision, comment, decided_at FROM approval_decisions \
-         WHERE approval_id = $1 ORDER BY decided_at, decided_by",
-    )
-    .bind(id)
-    .fetch_all(conn)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            let decision: String = row.try_get("decision")?;
-            Ok(Decision {
+    let mut found = decisions_of(conn, &[id]).await?;
+    Ok(found.remove(id).unwrap_or_default())
+}
+
+/// The decisions of the requests `ids`, in one statement, each request's in the order
+/// they were made.
+async fn decisions_of(
+    conn: &mut AnyConnection,
+    ids: &[&str],
+) -> Result<HashMap<String, Vec<Decision>>, ApprovalError> {
+    let mut found: HashMap<String, Vec<Decision>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(found);
+    }
+    let mut sql = Sql::default();
+    let list: Vec<String> = ids.iter().map(|id| sql.bind(*id)).collect();
+    sql.text = format!(
+        "SELECT approval_id, decided_by, decision, comment, decided_at FROM approval_decisions \
+         WHERE approval_id IN ({}) ORDER BY decided_at, decided_by",
+        list.join(", ")
+    );
+    for row in sql.query().fetch_all(conn).await? {
+        let decision: String = row.try_get("decision")?;
+        found
+            .entry(row.try_get("approval_id")?)
+            .or_default()
+            .push(Decision {
                 by: row.try_get("decided_by")?,
                 decision: decision.parse()?,
                 comment: row.try_get("comment")?,
                 at: row.try_get("decided_at")?,
-            })
-        })
-        .collect()
+            });
+    }
+    Ok(found)
 }
 
 /// Which requests a list shows.
@@ -111,11 +129,11 @@ pub async fn list(
          LIMIT {limit_at} OFFSET {offset_at}"
     );
     let rows = sql.query().fetch_all(&mut *conn).await?;
-    let mut approvals = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let mut approval = from_row(row)?;
-        approval.decisions = decisions(conn, &approval.id).await?;
-        approvals.push(approval);
+    let mut approvals = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<&str> = approvals.iter().map(|a| a.id.as_str()).collect();
+    let mut decisions = decisions_of(conn, &ids).await?;
+    for approval in &mut approvals {
+        approval.decisions = decisions.remove(&approval.id).unwrap_or_default();
     }
     Ok((approvals, total))
 }

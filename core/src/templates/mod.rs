@@ -129,6 +129,11 @@ impl Templates {
             events: self.events.clone(),
             git_hosts: Arc::new(self.runtime.settings.git_hosts.clone()),
             approvals: self.approvals.clone(),
+            notifications: crate::notifications::Notifications::new(
+                self.db.clone(),
+                self.events.clone(),
+                self.catalog.clone(),
+            ),
         }
     }
 

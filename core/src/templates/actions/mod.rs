@@ -97,6 +97,7 @@ pub struct Services {
     pub events: Events,
     pub git_hosts: Arc<GitHosts>,
     pub approvals: crate::approvals::Approvals,
+    pub notifications: crate::notifications::Notifications,
 }
 
 /// Everything one step's action works with.

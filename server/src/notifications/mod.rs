@@ -1,0 +1,11 @@
+//! Notifications at the edge: `/api/v1/notifications`, a person's inbox.
+//!
+//! - [`routes`]: read the inbox, mark notifications read.
+
+pub mod routes;
+
+use crate::access::Routes;
+
+pub fn routes() -> Routes {
+    routes::routes()
+}

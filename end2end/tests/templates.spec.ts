@@ -191,6 +191,13 @@ test('a developer creates a Rust service from the golden path and opens it in th
   await page.goto(`${portal}/create`);
   await expect(page.getByTestId('recent-runs')).toContainText('Rust HTTP service');
   await expect(page.getByTestId('recent-runs').locator('[data-status=completed]')).toHaveCount(1);
+
+  // "Run it again" starts from this run's answers.
+  await page.getByTestId('recent-runs').getByRole('link', { name: /Rust HTTP service/ }).first().click();
+  await page.getByRole('link', { name: 'Run it again' }).click();
+  await expect(page).toHaveURL(/\/create\/templates\/default\/rust-service\?from=[0-9a-f-]+$/);
+  await expect(page.getByRole('textbox', { name: 'Name', exact: true })).toHaveValue('order-history');
+  await expect(page.getByRole('combobox', { name: /Owner/ })).toHaveValue('group:default/platform-core');
   expect(errors).toEqual([]);
 });
 

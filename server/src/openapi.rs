@@ -5,14 +5,16 @@ use axum::Json;
 use utoipa::OpenApi;
 
 use crate::access::{Need, Routes};
+use crate::approvals::routes as approvals;
 use crate::catalog::{locations, routes, schema};
 use crate::environments::routes as environments;
+use crate::notifications::routes as notifications;
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Portico",
-        description = "Portico's JSON API. The catalog API is shaped like Backstage's, so Backstage's catalog clients work against it unchanged; the environments API takes deployment reports from CI/CD and health from monitoring."
+        description = "Portico's JSON API. The catalog API is shaped like Backstage's, so Backstage's catalog clients work against it unchanged; the environments API takes deployment reports from CI/CD and health from monitoring; the approvals API lets a pipeline wait for a yes."
     ),
     paths(
         routes::query_entities,
@@ -38,6 +40,13 @@ use crate::environments::routes as environments;
         environments::list_probes,
         environments::put_probe,
         environments::delete_probe,
+        approvals::request_approval,
+        approvals::get_approval,
+        approvals::list_approvals,
+        approvals::decide_approval,
+        approvals::cancel_approval,
+        notifications::inbox,
+        notifications::mark_read,
     ),
     components(schemas(
         schema::Entity,
@@ -49,6 +58,8 @@ use crate::environments::routes as environments;
         (name = "environments", description = "Environments and what runs in them"),
         (name = "deployments", description = "Deployment reports from CI/CD"),
         (name = "health", description = "Pushed health and health probes"),
+        (name = "approvals", description = "Approval requests: CI/CD gates and golden paths that wait for a yes"),
+        (name = "notifications", description = "What the signed-in person was told"),
     )
 )]
 pub struct ApiDoc;

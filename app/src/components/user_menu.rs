@@ -106,7 +106,13 @@ pub fn UserMenu() -> impl IntoView {
                                         aria-label=bell_label.clone()
                                         title=bell_label
                                     >
-                                        <span aria-hidden="true">"🔔"</span>
+                                        <svg
+                                            class="bell-icon"
+                                            viewBox="0 0 24 24"
+                                            aria-hidden="true"
+                                        >
+                                            <path d="M6 16V10a6 6 0 0 1 12 0v6l2 2H4z M10 20a2 2 0 0 0 4 0" />
+                                        </svg>
                                         {(unread > 0).then(|| view! {
                                             <span class="bell-count" data-testid="bell-count">{unread}</span>
                                         })}

@@ -206,9 +206,10 @@ mod render {
             .into_any(),
             None => view! { <span class="notification-title">{n.title.clone()}</span> }.into_any(),
         };
-        let origin = origin_link(&n.origin).map(|(href, label)| {
-            view! { " · " <a href=href>{label}</a> }
-        });
+        // What sent it, unless the notification already leads there.
+        let origin = origin_link(&n.origin)
+            .filter(|(href, _)| n.link.as_deref() != Some(href.as_str()))
+            .map(|(href, label)| view! { " · " <a href=href>{label}</a> });
         view! {
             <li class=class data-testid="notification">
                 {(!n.read).then(|| view! { <span class="visually-hidden">"Unread: "</span> })}

@@ -3,6 +3,7 @@
 //! - [`routes`]: request, read (with a long-poll), list, decide, cancel.
 
 pub mod routes;
+pub mod schema;
 
 use crate::access::Routes;
 

@@ -13,7 +13,9 @@ use portico_core::approvals::{Approval, ApprovalFilter, ApprovalStatus, NewAppro
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::schema;
 use crate::access::{Need, Routes};
+use crate::catalog::schema::ErrorResponse;
 use crate::environments::routes::parse_body;
 use crate::error::ApiError;
 use crate::identity::Caller;
@@ -60,7 +62,15 @@ fn page_url(approval: &Approval, public_url: &url::Url) -> String {
 
 /// `POST /api/v1/approvals` `{title, description, approvers, min_approvals?, expires_in?,
 /// subject?, context?, callback_url?}` → `201 {id, status, url}`.
-async fn request_approval(
+#[utoipa::path(
+    post, path = "/api/v1/approvals", tag = "approvals",
+    request_body = schema::NewApproval,
+    responses(
+        (status = 201, description = "Asked: pending", body = schema::Requested),
+        (status = 400, description = "A field breaks a rule; the message names it. Nothing is stored", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn request_approval(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     body: Bytes,
@@ -82,13 +92,24 @@ async fn request_approval(
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct GetParams {
+pub(crate) struct GetParams {
     /// `30s`, `2m`: hold the answer until the request is decided or this time is up.
     wait: Option<String>,
 }
 
 /// `GET /api/v1/approvals/{id}?wait=30s`.
-async fn get_approval(
+#[utoipa::path(
+    get, path = "/api/v1/approvals/{id}", tag = "approvals",
+    params(
+        ("id" = String, Path, description = "The request's id."),
+        ("wait" = Option<String>, Query, description = "`30s`, `2m`: answer once the request is settled, or when this time is up (at most 2 minutes)."),
+    ),
+    responses(
+        (status = 200, description = "The request with its decisions", body = schema::Approval),
+        (status = 404, description = "No such request", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn get_approval(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(params): Query<GetParams>,
@@ -107,7 +128,7 @@ async fn get_approval(
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct ListParams {
+pub(crate) struct ListParams {
     status: Option<String>,
     /// `true`: only the caller's own requests.
     mine: Option<bool>,
@@ -117,7 +138,20 @@ struct ListParams {
 
 /// `GET /api/v1/approvals?status=&mine=&limit=&offset=` → `{items, total, limit,
 /// offset}`, newest first.
-async fn list_approvals(
+#[utoipa::path(
+    get, path = "/api/v1/approvals", tag = "approvals",
+    params(
+        ("status" = Option<String>, Query, description = "`pending`, `approved`, `rejected`, `expired` or `cancelled`."),
+        ("mine" = Option<bool>, Query, description = "Only the caller's own requests."),
+        ("limit" = Option<i64>, Query, description = "Requests per page, 1 to 200 (default 50)."),
+        ("offset" = Option<i64>, Query, description = "Requests to skip."),
+    ),
+    responses(
+        (status = 200, description = "Requests, newest first", body = schema::ApprovalList),
+        (status = 400, description = "A parameter is invalid; the message names it", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn list_approvals(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(params): Query<ListParams>,
@@ -162,7 +196,19 @@ struct DecisionBody {
 }
 
 /// `POST /api/v1/approvals/{id}/decision` `{decision: approve|reject, comment}`.
-async fn decide_approval(
+#[utoipa::path(
+    post, path = "/api/v1/approvals/{id}/decision", tag = "approvals",
+    params(("id" = String, Path, description = "The request's id.")),
+    request_body = schema::DecisionBody,
+    responses(
+        (status = 200, description = "The request after the decision", body = schema::Approval),
+        (status = 400, description = "No such decision, or a rejection without a comment", body = ErrorResponse),
+        (status = 403, description = "The caller asked for it (four eyes), or is not among its approvers", body = ErrorResponse),
+        (status = 404, description = "No such request", body = ErrorResponse),
+        (status = 409, description = "Settled already (the message says by whom), or the caller decided already", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn decide_approval(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
@@ -187,7 +233,18 @@ struct CancelBody {
 }
 
 /// `POST /api/v1/approvals/{id}/cancel` `{reason?}`: by whoever asked, or an admin.
-async fn cancel_approval(
+#[utoipa::path(
+    post, path = "/api/v1/approvals/{id}/cancel", tag = "approvals",
+    params(("id" = String, Path, description = "The request's id.")),
+    request_body = schema::CancelBody,
+    responses(
+        (status = 200, description = "The request, cancelled", body = schema::Approval),
+        (status = 403, description = "Only whoever asked, or an admin, may cancel", body = ErrorResponse),
+        (status = 404, description = "No such request", body = ErrorResponse),
+        (status = 409, description = "Settled already", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn cancel_approval(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,

@@ -3,6 +3,7 @@
 //! - [`routes`]: read the inbox, mark notifications read.
 
 pub mod routes;
+pub mod schema;
 
 use crate::access::Routes;
 

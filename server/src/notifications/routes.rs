@@ -8,7 +8,9 @@ use portico_core::notifications::{Marking, PAGE_MAX};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::schema;
 use crate::access::{Need, Routes};
+use crate::catalog::schema::ErrorResponse;
 use crate::environments::routes::parse_body;
 use crate::error::ApiError;
 use crate::identity::Caller;
@@ -21,7 +23,7 @@ pub fn routes() -> Routes {
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct InboxParams {
+pub(crate) struct InboxParams {
     /// Only notifications older than this id (the previous page's `next_before`).
     before: Option<i64>,
     limit: Option<i64>,
@@ -29,7 +31,18 @@ struct InboxParams {
 
 /// `GET /api/v1/notifications?before=&limit=` → `{notifications: [{id, title,
 /// description, link, severity, origin, created_at, read}], unread, next_before}`.
-async fn inbox(
+#[utoipa::path(
+    get, path = "/api/v1/notifications", tag = "notifications",
+    params(
+        ("before" = Option<i64>, Query, description = "Only those older than this id (the previous page's `next_before`)."),
+        ("limit" = Option<i64>, Query, description = "Notifications per page, 1 to 100 (default 50)."),
+    ),
+    responses(
+        (status = 200, description = "The caller's notifications, newest first (an API token has none)", body = schema::Inbox),
+        (status = 400, description = "A parameter is invalid; the message names it", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn inbox(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(params): Query<InboxParams>,
@@ -59,7 +72,15 @@ struct ReadBody {
 }
 
 /// `POST /api/v1/notifications/read` `{ids: [..]}` or `{all: true}` → `{marked, unread}`.
-async fn mark_read(
+#[utoipa::path(
+    post, path = "/api/v1/notifications/read", tag = "notifications",
+    request_body = schema::ReadBody,
+    responses(
+        (status = 200, description = "Marked: only the caller's own change", body = schema::Marked),
+        (status = 400, description = "Neither ids nor all, or both", body = ErrorResponse),
+    )
+)]
+pub(crate) async fn mark_read(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     body: Bytes,

@@ -236,6 +236,7 @@ pub async fn form(
     principal: &Principal,
     namespace: &str,
     name: &str,
+    from: &str,
 ) -> Result<Option<TemplateForm>, AppError> {
     let reference = format!("template:{namespace}/{name}");
     let (entity, spec) = match portal.templates().template(&reference).await {
@@ -244,21 +245,80 @@ pub async fn form(
         Err(TemplateError::NotFound(_) | TemplateError::Invalid { .. }) => return Ok(None),
         Err(e) => return Err(template_error(e)),
     };
-    form_of(portal, principal, &entity.body, &spec).map(Some)
+    let earlier = match from {
+        "" => None,
+        _ if !principal.has(Role::Developer) => None,
+        id => earlier_answers(portal, &spec, id).await?,
+    };
+    form_of(portal, principal, &entity.body, &spec, earlier).map(Some)
 }
 
-/// The wizard of a template: its pages, and what the first of them starts with.
+/// The answers of the run `id` of the template `spec`, to start its wizard with ("Run
+/// it again"), without the secret fields (those are asked for again). Nothing when there
+/// is no such run, or it is another template's.
+async fn earlier_answers(
+    portal: &Portal,
+    spec: &TemplateSpec,
+    id: &str,
+) -> Result<Option<Value>, AppError> {
+    let task = match portal.templates().task(id).await {
+        Ok(task) => task,
+        Err(TemplateError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(template_error(e)),
+    };
+    if !task.template_ref.eq_ignore_ascii_case(&spec.reference) {
+        return Ok(None);
+    }
+    let Value::Object(values) = task.parameters else {
+        return Ok(None);
+    };
+    Ok(Some(Value::Object(without_secrets(
+        &spec.parameters,
+        values,
+    ))))
+}
+
+/// `values` without the fields `pages` mark secret (`ui:widget: password`,
+/// `ui:field: Secret`).
+fn without_secrets(pages: &[Value], mut values: Map<String, Value>) -> Map<String, Value> {
+    for page in pages {
+        let Some(properties) = page.get("properties").and_then(Value::as_object) else {
+            continue;
+        };
+        for (name, field) in properties {
+            let secret = field.get("ui:widget").and_then(Value::as_str) == Some("password")
+                || field.get("ui:field").and_then(Value::as_str) == Some("Secret");
+            if secret {
+                values.remove(name);
+            }
+        }
+    }
+    values
+}
+
+/// The wizard of a template: its pages, and what they start with: the first page's
+/// defaults, or `earlier` answers.
 fn form_of(
     portal: &Portal,
     principal: &Principal,
     body: &Value,
     spec: &TemplateSpec,
+    earlier: Option<Value>,
 ) -> Result<TemplateForm, AppError> {
-    let applicable = applicable_pages(portal, spec, &Value::Object(Map::new()))?;
-    let mut initial = Value::Object(Map::new());
-    if let Some(&first) = applicable.first() {
-        apply_defaults(&spec.parameters[first], &mut initial);
-    }
+    let (initial, applicable) = match earlier {
+        Some(values) => {
+            let applicable = applicable_pages(portal, spec, &values)?;
+            (values, applicable)
+        }
+        None => {
+            let applicable = applicable_pages(portal, spec, &Value::Object(Map::new()))?;
+            let mut initial = Value::Object(Map::new());
+            if let Some(&first) = applicable.first() {
+                apply_defaults(&spec.parameters[first], &mut initial);
+            }
+            (initial, applicable)
+        }
+    };
     let label = |key: &str, default: &str| {
         text(body, &format!("/spec/presentation/buttonLabels/{key}"))
             .unwrap_or_else(|| default.to_owned())
@@ -514,7 +574,7 @@ pub fn draft(
     };
     let spec = TemplateSpec::from_entity(&body)
         .map_err(|problems| template_error(TemplateError::Template(problems)))?;
-    let mut form = form_of(portal, principal, &body, &spec)?;
+    let mut form = form_of(portal, principal, &body, &spec, None)?;
     form.reference = base.to_owned();
     form.draft = true;
     Ok(json!({ "form": form }))
@@ -699,7 +759,7 @@ fn view_of(task: &Task, lines: Vec<render::Line>, last_event: i64) -> RunView {
         again: template
             .as_ref()
             .filter(|_| task.status.is_finished())
-            .map(wizard_href),
+            .map(|t| format!("{}?from={}", wizard_href(t), task.id)),
     });
     let steps = task
         .steps
@@ -786,6 +846,24 @@ fn output(output: &Value) -> (Vec<render::Link>, Vec<render::Text>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_again_asks_for_its_secrets_again() {
+        let pages = [
+            serde_json::json!({"properties": {"name": {"type": "string"}, "token": {"type": "string", "ui:field": "Secret"}}}),
+            serde_json::json!({"properties": {"password": {"type": "string", "ui:widget": "password"}}}),
+        ];
+        let values =
+            serde_json::json!({"name": "svc", "token": "t0k", "password": "p", "extra": 1});
+        let Value::Object(values) = values else {
+            unreachable!()
+        };
+        let kept = without_secrets(&pages, values);
+        assert_eq!(
+            Value::Object(kept),
+            serde_json::json!({"name": "svc", "extra": 1})
+        );
+    }
 
     #[test]
     fn pickers_turn_their_options_into_catalog_filters() {

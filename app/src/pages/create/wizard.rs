@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use portico_forms::{apply_defaults, validate_page, visible_fields, FieldError};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -127,10 +127,14 @@ fn indices(v: &Value) -> Vec<usize> {
 /// The wizard of a template, as JSON ([`TemplateForm`]); empty when there is no such
 /// template.
 #[server(output = crate::codec::JsonText)]
-pub async fn golden_path_form(namespace: String, name: String) -> Result<String, AppError> {
+pub async fn golden_path_form(
+    namespace: String,
+    name: String,
+    from: String,
+) -> Result<String, AppError> {
     let portal = crate::context::portal()?;
     let principal = crate::context::signed_in(portico_core::identity::Role::Viewer)?;
-    match super::server::form(&portal, &principal, &namespace, &name).await? {
+    match super::server::form(&portal, &principal, &namespace, &name, &from).await? {
         Some(form) => Ok(wire::send(&form)),
         None => {
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
@@ -194,6 +198,8 @@ pub async fn preview_golden_path(
 #[component]
 pub fn WizardPage() -> impl IntoView {
     let params = use_params_map();
+    // `?from=<run>`: start with that run's answers ("Run it again").
+    let query = use_query_map();
     let key = move || {
         params.with(|p| {
             (
@@ -209,9 +215,10 @@ pub fn WizardPage() -> impl IntoView {
         {page_frame(
             Signal::derive(move || {
                 let (namespace, name) = key();
-                vec![namespace, name]
+                let from = query.with(|q| q.get("from").unwrap_or_default());
+                vec![namespace, name, from]
             }),
-            |key| Box::pin(golden_path_form(key[0].clone(), key[1].clone())),
+            |key| Box::pin(golden_path_form(key[0].clone(), key[1].clone(), key[2].clone())),
             |key, form| {
                 if form.is_empty() {
                     missing(format!("template:{}/{}", key[0], key[1]))

@@ -79,7 +79,7 @@ pub(crate) async fn request_approval(
         &body,
         "an approval request ({title, description, approvers, min_approvals?, expires_in?, subject?, context?, callback_url?})",
     )?;
-    let principal = caller.principal().ok_or_else(signed_out)?;
+    let principal = caller.signed_in()?;
     let approval = state.portal.approvals().request(principal, new).await?;
     Ok((
         StatusCode::CREATED,
@@ -216,7 +216,7 @@ pub(crate) async fn decide_approval(
 ) -> Result<Json<Value>, ApiError> {
     let body: DecisionBody = parse_body(&body, "a decision ({decision: approve|reject, comment})")?;
     let verdict: Verdict = body.decision.parse()?;
-    let principal = caller.principal().ok_or_else(signed_out)?;
+    let principal = caller.signed_in()?;
     let approval = state
         .portal
         .approvals()
@@ -255,16 +255,11 @@ pub(crate) async fn cancel_approval(
     } else {
         parse_body(&body, "a cancellation ({reason?})")?
     };
-    let principal = caller.principal().ok_or_else(signed_out)?;
+    let principal = caller.signed_in()?;
     let approval = state
         .portal
         .approvals()
         .cancel(&id, principal, body.reason)
         .await?;
     Ok(Json(approval_json(&approval, &state.auth.public_url)))
-}
-
-/// Routes with a need are only reached signed in; this keeps the handler honest.
-fn signed_out() -> ApiError {
-    ApiError::Unauthenticated("sign in first".into())
 }

@@ -60,9 +60,7 @@ async fn open_socket(
             "vsn: only {VSN} (JSON array frames) is served"
         )));
     }
-    let principal = caller
-        .shared_principal()
-        .ok_or_else(|| ApiError::Unauthenticated("sign in first".into()))?;
+    let principal = caller.shared_principal()?;
     let credential = match (params.token, caller::session_cookie(&headers)) {
         (Some(secret), _) => Credential::Token(secret),
         (None, Some(id)) => Credential::Session(id),

@@ -31,9 +31,15 @@ impl Caller {
         self.principal.as_deref()
     }
 
+    /// The principal, for handlers of routes that need someone: those are only reached
+    /// signed in, and this keeps them honest.
+    pub fn signed_in(&self) -> Result<&Principal, ApiError> {
+        self.principal().ok_or_else(signed_out)
+    }
+
     /// The principal, shared (for what outlives the request, like a websocket).
-    pub fn shared_principal(&self) -> Option<Arc<Principal>> {
-        self.principal.clone()
+    pub fn shared_principal(&self) -> Result<Arc<Principal>, ApiError> {
+        self.principal.clone().ok_or_else(signed_out)
     }
 
     /// How the audit log names the caller (`anonymous` when nobody is signed in).
@@ -280,6 +286,10 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
             let (name, value) = pair.trim().split_once('=')?;
             (name == COOKIE && !value.is_empty()).then(|| value.to_owned())
         })
+}
+
+fn signed_out() -> ApiError {
+    ApiError::Unauthenticated("sign in first".into())
 }
 
 #[cfg(test)]

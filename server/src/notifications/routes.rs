@@ -53,7 +53,7 @@ pub(crate) async fn inbox(
             "limit: must be between 1 and {PAGE_MAX}"
         )));
     }
-    let principal = caller.principal().ok_or_else(signed_out)?;
+    let principal = caller.signed_in()?;
     let inbox = state
         .portal
         .notifications()
@@ -95,14 +95,9 @@ pub(crate) async fn mark_read(
             ))
         }
     };
-    let principal = caller.principal().ok_or_else(signed_out)?;
+    let principal = caller.signed_in()?;
     let notifications = state.portal.notifications();
     let marked = notifications.mark_read(principal, &marking).await?;
     let unread = notifications.unread(principal).await?;
     Ok(Json(json!({ "marked": marked, "unread": unread })))
-}
-
-/// Routes with a need are only reached signed in; this keeps the handler honest.
-fn signed_out() -> ApiError {
-    ApiError::Unauthenticated("sign in first".into())
 }
